@@ -1,0 +1,92 @@
+"""Fixtures every test can use: the named people of treu and a clean, fast setup."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from treu.core.roles import CASHIER, MARKETING, OWNER, SUPPORT
+
+PASSWORD = "treu-test-Passwort-1"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.LANGUAGE_CODE = "de"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _huey_runs_tasks_inline():
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+
+
+def _staff(username: str, role) -> User:
+    user = User.objects.create_user(username, f"{username}@treu.example", PASSWORD)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role.group_name))
+    return user
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return _staff("inhaberin", OWNER)
+
+
+@pytest.fixture
+def marketer(db) -> User:
+    return _staff("marketing", MARKETING)
+
+
+@pytest.fixture
+def agent(db) -> User:
+    return _staff("support", SUPPORT)
+
+
+@pytest.fixture
+def cashier(db) -> User:
+    return _staff("kasse", CASHIER)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """Logged in, but holds no role: must see nothing of the back office."""
+    return _staff("aussen", None)
+
+
+@pytest.fixture
+def anna(db):
+    from treu.customers.tests.factories import CustomerFactory
+
+    return CustomerFactory(first_name="Anna", last_name="Müller", email="anna.mueller@example.de")
+
+
+@pytest.fixture
+def ben(db):
+    from treu.customers.tests.factories import CustomerFactory
+
+    return CustomerFactory(first_name="Ben", last_name="Schäfer", email="ben.schaefer@example.de")
+
+
+@pytest.fixture
+def shop(db):
+    from treu.commerce.tests.factories import ShopFactory
+
+    return ShopFactory()
+
+
+@pytest.fixture
+def client_of(client):
+    """client_of(user) logs the test client in as that user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,194 @@
+"""Domain events: one way for every app to say what happened.
+
+An app publishes `order.ingested`; whoever cares subscribes. The publisher
+never learns who listens, so loyalty, messaging or webhooks can be added
+without touching commerce.
+
+- `publish()` appends a DomainEvent row inside the caller's transaction.
+- Subscribers run after that transaction commits: in-process by default, or
+  in the huey worker with `subscribe(..., in_worker=True)` for slow work.
+- `register_kind()` declares a kind once, with how it reads on the customer
+  timeline, so the timeline can show entries of apps it has never heard of.
+- `record_history()` bulk-writes events for imported history without
+  notifying anyone (nothing should react to a purchase from 2023 today).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from treu.core.models import DomainEvent
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+log = logging.getLogger(__name__)
+
+MAX_PAYLOAD_BYTES = 8 * 1024
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """How one event reads on the customer's timeline."""
+
+    title: str
+    detail: str = ""
+    url: str = ""
+    icon: str = "dot"
+    amount_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class EventKind:
+    name: str
+    label: Promise | str
+    describe: Callable[[DomainEvent], TimelineEntry] | None = None
+    icon: str = "dot"
+    on_timeline: bool = True
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    kind: str
+    handler: Callable[[DomainEvent], None]
+    in_worker: bool
+
+    @property
+    def path(self) -> str:
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+
+class UnknownEventKind(LookupError):
+    pass
+
+
+_kinds: dict[str, EventKind] = {}
+_subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+
+
+def register_kind(
+    name: str,
+    *,
+    label: Promise | str,
+    describe: Callable[[DomainEvent], TimelineEntry] | None = None,
+    icon: str = "dot",
+    on_timeline: bool = True,
+) -> EventKind:
+    kind = EventKind(name=name, label=label, describe=describe, icon=icon, on_timeline=on_timeline)
+    _kinds[name] = kind
+    return kind
+
+
+def kind(name: str) -> EventKind:
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise UnknownEventKind(f"Event kind {name!r} was never registered.") from None
+
+
+def kinds() -> dict[str, EventKind]:
+    return dict(_kinds)
+
+
+def subscribe(kind_name: str, *, in_worker: bool = False):
+    """Decorator: call `handler(event)` after every committed event of this kind ('*' = all)."""
+
+    def decorator(handler: Callable[[DomainEvent], None]):
+        subscriber = Subscriber(kind=kind_name, handler=handler, in_worker=in_worker)
+        if all(s.path != subscriber.path for s in _subscribers[kind_name]):
+            _subscribers[kind_name].append(subscriber)
+        return handler
+
+    return decorator
+
+
+def subscribers_of(kind_name: str) -> list[Subscriber]:
+    return [*_subscribers.get(kind_name, []), *_subscribers.get(ALL, [])]
+
+
+def subscriber_by_path(path: str) -> Subscriber | None:
+    for subscribers in _subscribers.values():
+        for subscriber in subscribers:
+            if subscriber.path == path:
+                return subscriber
+    return None
+
+
+def _check_payload(payload: dict[str, Any]) -> None:
+    encoded = json.dumps(payload, default=str)
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"Event payload is larger than {MAX_PAYLOAD_BYTES} bytes; keep it small.")
+
+
+def publish(
+    kind_name: str,
+    *,
+    customer=None,
+    payload: dict[str, Any] | None = None,
+    source: str = "",
+    occurred_at: datetime | None = None,
+) -> DomainEvent:
+    """Record that something happened and notify subscribers once the transaction commits."""
+    kind(kind_name)
+    payload = payload or {}
+    _check_payload(payload)
+    event = DomainEvent.objects.create(
+        kind=kind_name,
+        customer=customer,
+        occurred_at=occurred_at or timezone.now(),
+        source=source,
+        payload=payload,
+    )
+    transaction.on_commit(lambda: dispatch(event))
+    return event
+
+
+def record_history(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> int:
+    """Bulk-append events for imported history; subscribers are deliberately not called."""
+    batch: list[DomainEvent] = []
+    written = 0
+    for event in events:
+        kind(event.kind)
+        batch.append(event)
+        if len(batch) >= batch_size:
+            written += len(DomainEvent.objects.bulk_create(batch))
+            batch = []
+    if batch:
+        written += len(DomainEvent.objects.bulk_create(batch))
+    return written
+
+
+def dispatch(event: DomainEvent) -> None:
+    """Hand one committed event to its subscribers; one failing subscriber never stops the rest."""
+    from treu.core.tasks import deliver_event
+
+    for subscriber in subscribers_of(event.kind):
+        if subscriber.in_worker:
+            deliver_event(event.pk, subscriber.path)
+            continue
+        try:
+            subscriber.handler(event)
+        except Exception:
+            log.exception(
+                "Subscriber %s failed on event %s (%s)", subscriber.path, event.pk, event.kind
+            )
+
+
+def describe(event: DomainEvent) -> TimelineEntry:
+    """The timeline entry for an event, falling back to its label for kinds without a describer."""
+    event_kind = _kinds.get(event.kind)
+    if event_kind is None:
+        return TimelineEntry(title=event.kind)
+    if event_kind.describe is not None:
+        return event_kind.describe(event)
+    return TimelineEntry(title=str(event_kind.label), icon=event_kind.icon)

@@ -1,0 +1,35 @@
+"""The back office's navigation, filled by the apps themselves.
+
+Each app registers its entries in its AppConfig.ready(), so the shell never
+needs to know which apps exist; a user sees only what their role permits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Promise | str
+    url_name: str
+    permission: str | None
+    order: int = 100
+    section: str = "main"
+
+
+_items: dict[str, NavItem] = {}
+
+
+def register(item: NavItem) -> None:
+    _items[item.key] = item
+
+
+def items_for(user) -> list[NavItem]:
+    visible = [i for i in _items.values() if i.permission is None or user.has_perm(i.permission)]
+    return sorted(visible, key=lambda i: (i.order, i.key))

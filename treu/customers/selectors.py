@@ -1,0 +1,123 @@
+"""Reads of customer data: lists, search and the 360° timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from treu.core import events
+from treu.core.events import TimelineEntry
+from treu.core.models import DomainEvent
+from treu.customers.models import Customer, fold, normalise_email
+
+NUMBER_PREFIXES = ("k", "#")
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    query: str = ""
+    source_channel: str = ""
+    tag: str = ""
+    buyer: str = ""  # "none", "once", "repeat"
+    last_order_after: datetime | None = None
+    last_order_before: datetime | None = None
+    ordering: str = "-created"
+
+
+ORDERINGS = {
+    "-created": ("-created_at", "-id"),
+    "name": ("last_name", "first_name", "id"),
+    "-last_order": ("-last_order_at", "-id"),
+    "-spent": ("-total_spent_cents", "-id"),
+    "-orders": ("-order_count", "-id"),
+}
+
+
+def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Prefix search on indexed columns: number, email or name, so it stays fast at 100k+."""
+    query = query.strip()
+    if not query:
+        return qs
+    digits = query.lower().lstrip("".join(NUMBER_PREFIXES)).lstrip("0")
+    if digits.isdigit():
+        return qs.filter(number=int(digits))
+    if "@" in query:
+        return qs.filter(email__startswith=normalise_email(query))
+    key = fold(query)
+    return qs.filter(
+        Q(search_first_last__startswith=key)
+        | Q(search_last_first__startswith=key)
+        | Q(email__startswith=key)
+    )
+
+
+def customer_list(filters: CustomerFilters) -> QuerySet[Customer]:
+    qs = Customer.objects.filter(erased_at__isnull=True)
+    qs = _search(qs, filters.query)
+    if filters.source_channel:
+        qs = qs.filter(source_channel=filters.source_channel)
+    if filters.tag:
+        qs = qs.filter(tags__name=filters.tag)
+    if filters.buyer == "none":
+        qs = qs.filter(order_count=0)
+    elif filters.buyer == "once":
+        qs = qs.filter(order_count=1)
+    elif filters.buyer == "repeat":
+        qs = qs.filter(order_count__gte=2)
+    if filters.last_order_after:
+        qs = qs.filter(last_order_at__gte=filters.last_order_after)
+    if filters.last_order_before:
+        qs = qs.filter(last_order_at__lt=filters.last_order_before)
+    return qs.order_by(*ORDERINGS.get(filters.ordering, ORDERINGS["-created"]))
+
+
+def customer_detail(customer_id: int) -> Customer:
+    return (
+        Customer.objects.select_related("source_shop")
+        .prefetch_related("tags", "addresses", "external_ids__shop")
+        .get(pk=customer_id)
+    )
+
+
+def customer_by_email(email: str) -> Customer | None:
+    normalised = normalise_email(email)
+    return Customer.objects.filter(email=normalised).first() if normalised else None
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    event: DomainEvent
+    entry: TimelineEntry
+
+
+def customer_timeline(
+    customer: Customer, *, before_id: int | None = None, limit: int = 50
+) -> list[TimelineItem]:
+    """Newest first; entries come from whatever app registered the event kind."""
+    visible = [name for name, k in events.kinds().items() if k.on_timeline]
+    qs = DomainEvent.objects.filter(customer=customer, kind__in=visible).order_by(
+        "-occurred_at", "-id"
+    )
+    if before_id is not None:
+        anchor = DomainEvent.objects.filter(pk=before_id, customer=customer).first()
+        if anchor is not None:
+            qs = qs.filter(
+                Q(occurred_at__lt=anchor.occurred_at)
+                | Q(occurred_at=anchor.occurred_at, id__lt=anchor.pk)
+            )
+    return [TimelineItem(event=e, entry=events.describe(e)) for e in qs[:limit]]
+
+
+def possible_duplicates(customer: Customer, *, limit: int = 5) -> QuerySet[Customer]:
+    """Other customers with the same folded name, a candidate list for merging."""
+    if not customer.search_first_last:
+        return Customer.objects.none()
+    return (
+        Customer.objects.filter(
+            search_first_last=customer.search_first_last, erased_at__isnull=True
+        )
+        .exclude(pk=customer.pk)
+        .order_by("number")[:limit]
+    )

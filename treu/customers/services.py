@@ -1,0 +1,257 @@
+"""Every write to customer data goes through here, in a transaction, with its event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import ForeignObjectRel
+from django.utils.translation import gettext as _
+
+from treu.core import events
+from treu.core.sequences import next_number
+from treu.customers.events import CUSTOMER_CREATED, CUSTOMER_MERGED, CUSTOMER_UPDATED, NOTE_ADDED
+from treu.customers.models import (
+    Address,
+    Customer,
+    ExternalId,
+    Note,
+    SourceChannel,
+    Tag,
+    normalise_email,
+)
+
+CUSTOMER_NUMBER_START = 10001
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "birthday", "language")
+
+
+class CustomerError(ValidationError):
+    """A customer write that was refused; carries German messages per field."""
+
+
+def _clean_email(email: str | None, *, exclude_pk: int | None = None) -> str | None:
+    email = normalise_email(email)
+    if email is None:
+        return None
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CustomerError({"email": _("Enter a valid email address.")}) from None
+    clash = Customer.objects.filter(email=email)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise CustomerError({"email": _("A customer with this email address already exists.")})
+    return email
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    email: str | None = None,
+    phone: str = "",
+    birthday: date | None = None,
+    language: str = "de",
+    source_channel: str = SourceChannel.MANUAL,
+    source_shop=None,
+    occurred_at: datetime | None = None,
+    event_source: str = "",
+) -> Customer:
+    email = _clean_email(email)
+    if not (first_name.strip() or last_name.strip() or email):
+        raise CustomerError(_("A customer needs at least a name or an email address."))
+    customer = Customer(
+        number=next_number("customer", start=CUSTOMER_NUMBER_START),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        phone=phone.strip(),
+        birthday=birthday,
+        language=language,
+        source_channel=source_channel,
+        source_shop=source_shop,
+    )
+    customer.full_clean(exclude=["number"])
+    customer.save()
+    events.publish(
+        CUSTOMER_CREATED,
+        customer=customer,
+        payload={"source_channel": source_channel},
+        source=event_source,
+        occurred_at=occurred_at,
+    )
+    return customer
+
+
+@transaction.atomic
+def update_customer(customer: Customer, *, event_source: str = "", **changes: Any) -> list[str]:
+    """Change editable fields; returns the names of the fields that really changed."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable here: {sorted(unknown)}")
+    if "email" in changes:
+        changes["email"] = _clean_email(changes["email"], exclude_pk=customer.pk)
+    changed = [name for name, value in changes.items() if getattr(customer, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(customer, name, changes[name])
+    customer.full_clean(exclude=["number"])
+    customer.save(update_fields=[*changed, "updated_at"])
+    events.publish(
+        CUSTOMER_UPDATED, customer=customer, payload={"fields": changed}, source=event_source
+    )
+    return changed
+
+
+@transaction.atomic
+def add_note(customer: Customer, *, author, text: str) -> Note:
+    text = text.strip()
+    if not text:
+        raise CustomerError({"text": _("The note is empty.")})
+    note = Note.objects.create(customer=customer, author=author, text=text)
+    author_name = (author.get_full_name() or author.get_username()) if author else ""
+    events.publish(
+        NOTE_ADDED,
+        customer=customer,
+        payload={"note_id": note.pk, "author": author_name, "text": text[:500]},
+        source="backoffice",
+    )
+    return note
+
+
+@transaction.atomic
+def set_tags(customer: Customer, *, names: list[str]) -> None:
+    tags = [Tag.objects.get_or_create(name=name.strip())[0] for name in names if name.strip()]
+    customer.tags.set(tags)
+
+
+@transaction.atomic
+def add_address(customer: Customer, **fields: Any) -> Address:
+    address = Address(customer=customer, **fields)
+    address.full_clean()
+    if address.is_default:
+        customer.addresses.filter(kind=address.kind, is_default=True).update(is_default=False)
+    address.save()
+    return address
+
+
+@transaction.atomic
+def link_external_id(customer: Customer, *, shop, external_id: str) -> ExternalId:
+    """Remember how a shop calls this customer; refuses ids already used for someone else."""
+    link, created = ExternalId.objects.get_or_create(
+        shop=shop, external_id=external_id, defaults={"customer": customer}
+    )
+    if not created and link.customer_id != customer.pk:
+        raise CustomerError({"external_id": _("This shop id already belongs to another customer.")})
+    return link
+
+
+def set_order_summary(
+    customer_id: int,
+    *,
+    first_order_at: datetime | None,
+    last_order_at: datetime | None,
+    order_count: int,
+    total_spent_cents: int,
+) -> None:
+    """Store the order figures commerce computed, so lists can filter and sort by them."""
+    Customer.objects.filter(pk=customer_id).update(
+        first_order_at=first_order_at,
+        last_order_at=last_order_at,
+        order_count=order_count,
+        total_spent_cents=max(total_spent_cents, 0),
+    )
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    survivor: Customer
+    moved: dict[str, int]
+
+
+# Per relation a way to move rows whose plain UPDATE would break a unique constraint.
+_merge_handlers: dict[str, Any] = {}
+
+
+def register_merge_handler(model_label: str, handler) -> None:
+    """Let an app move its own rows on merge (e.g. one loyalty account per customer)."""
+    _merge_handlers[model_label] = handler
+
+
+def _move_through_rows(through, fk: str, *, survivor: Customer, duplicate: Customer) -> int:
+    """Move many-to-many links, dropping those the survivor already has."""
+    other = next(
+        f.name
+        for f in through._meta.get_fields()
+        if getattr(f, "many_to_one", False) and f.name != fk
+    )
+    kept = through.objects.filter(**{fk: survivor.pk}).values_list(other, flat=True)
+    through.objects.filter(**{fk: duplicate.pk, f"{other}__in": list(kept)}).delete()
+    return through.objects.filter(**{fk: duplicate.pk}).update(**{fk: survivor.pk})
+
+
+@transaction.atomic
+def merge_customers(*, survivor: Customer, duplicate: Customer, by=None) -> MergeResult:
+    """Fold a duplicate (the same person from another shop) into the survivor and delete it.
+
+    Every row in any app that points at the duplicate is moved, whoever owns
+    it; blank fields of the survivor are filled from the duplicate.
+    """
+    if survivor.pk == duplicate.pk:
+        raise CustomerError(_("A customer cannot be merged with itself."))
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
+    }
+    if len(locked) != 2:
+        raise CustomerError(_("One of the two customers no longer exists."))
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+
+    moved: dict[str, int] = {}
+    for rel in Customer._meta.get_fields(include_hidden=True):
+        if not isinstance(rel, ForeignObjectRel) or rel.many_to_many:
+            continue  # a many-to-many shows up again as its through table's foreign key
+        model, fk = rel.related_model, rel.field.name
+        label = model._meta.label
+        if label in _merge_handlers:
+            moved[label] = _merge_handlers[label](survivor=survivor, duplicate=duplicate)
+        elif model._meta.auto_created:
+            moved[label] = _move_through_rows(model, fk, survivor=survivor, duplicate=duplicate)
+        else:
+            rows = model._base_manager.filter(**{fk: duplicate.pk})
+            moved[label] = rows.update(**{fk: survivor.pk})
+
+    filled = []
+    for name in ("first_name", "last_name", "phone", "birthday"):
+        if not getattr(survivor, name) and getattr(duplicate, name):
+            setattr(survivor, name, getattr(duplicate, name))
+            filled.append(name)
+    duplicate_number, duplicate_email = duplicate.display_number, duplicate.email
+    if duplicate.created_at < survivor.created_at:
+        survivor.created_at = duplicate.created_at
+        filled.append("created_at")
+    duplicate.delete()
+    if not survivor.email and duplicate_email:
+        survivor.email = duplicate_email
+        filled.append("email")
+    survivor.save()
+
+    events.publish(
+        CUSTOMER_MERGED,
+        customer=survivor,
+        payload={
+            "duplicate_number": duplicate_number,
+            "duplicate_email": duplicate_email or "",
+            "moved": {k: v for k, v in moved.items() if v},
+            "by": by.get_username() if by else "",
+        },
+        source="backoffice",
+    )
+    return MergeResult(survivor=survivor, moved=moved)

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from treu.backoffice.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("treu.backoffice.urls")),
+    path("customers/", include("treu.customers.urls")),
+    path("commerce/", include("treu.commerce.urls")),
+]
