@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from treu.core import events
+from treu.core.models import DomainEvent
+
+pytestmark = pytest.mark.django_db
+
+KIND = "test.happened"
+events.register_kind(KIND, label="Something happened", on_timeline=False)
+
+received: list[tuple[str, int]] = []
+
+
+@events.subscribe(KIND)
+def _record(event):
+    received.append(("inline", event.pk))
+
+
+@events.subscribe(KIND, in_worker=True)
+def _record_in_worker(event):
+    received.append(("worker", event.pk))
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    received.clear()
+
+
+def test_it_appends_the_event_row_in_the_callers_transaction(anna):
+    with transaction.atomic():
+        event = events.publish(KIND, customer=anna, payload={"x": 1}, source="test")
+        assert DomainEvent.objects.filter(pk=event.pk).exists()
+    assert event.customer == anna and event.payload == {"x": 1}
+
+
+def test_subscribers_run_only_after_commit(django_capture_on_commit_callbacks, anna):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish(KIND, customer=anna)
+        assert received == []
+    assert ("inline", event.pk) in received
+    assert ("worker", event.pk) in received  # huey runs inline in tests
+
+
+def test_nothing_is_published_when_the_transaction_rolls_back(
+    django_capture_on_commit_callbacks, anna
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            events.publish(KIND, customer=anna)
+            raise RuntimeError("boom")
+    assert received == []
+    assert not DomainEvent.objects.filter(kind=KIND).exists()
+
+
+def test_a_failing_subscriber_does_not_stop_the_others(django_capture_on_commit_callbacks, anna):
+    kind = "test.fragile"
+    events.register_kind(kind, label="fragile", on_timeline=False)
+    calls = []
+
+    @events.subscribe(kind)
+    def _broken(event):
+        raise ValueError("subscriber bug")
+
+    @events.subscribe(kind)
+    def _fine(event):
+        calls.append(event.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish(kind, customer=anna)
+    assert calls == [event.pk]
+
+
+def test_it_refuses_unknown_kinds_and_large_payloads(anna):
+    with pytest.raises(events.UnknownEventKind):
+        events.publish("never.registered", customer=anna)
+    with pytest.raises(ValueError, match="larger"):
+        events.publish(KIND, customer=anna, payload={"blob": "x" * 10_000})
+
+
+def test_history_is_recorded_without_notifying_anyone(django_capture_on_commit_callbacks, anna):
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=True):
+        written = events.record_history(
+            DomainEvent(kind=KIND, customer=anna, occurred_at=timezone.now()) for _ in range(5)
+        )
+    assert written == 5
+    assert received == []
+
+
+def test_an_unregistered_kind_still_reads_on_the_timeline(anna):
+    from django.utils import timezone
+
+    event = DomainEvent(kind="gone.app", customer=anna, occurred_at=timezone.now())
+    assert events.describe(event).title == "gone.app"

@@ -1,0 +1,62 @@
+"""Walks the whole URL conf: no back-office page is reachable without a login and a role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Reachable without a staff role, on purpose.
+PUBLIC = {"healthz", "set_language", "backoffice:login", "backoffice:logout"}
+PUBLIC_PREFIXES = ("static/", "api/")  # the API authenticates with its own keys
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            full_ns = f"{namespace}:{ns}" if namespace and ns else ns or namespace
+            yield from _walk(entry, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            yield name, prefix + str(entry.pattern)
+
+
+def _example_path(route: str) -> str:
+    path = re.sub(r"<int:\w+>", "1", route)
+    path = re.sub(r"<(?:str|slug):\w+>", "x", path)
+    path = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", path)
+    path = re.sub(r"<[^>]+>", "x", path)
+    return "/" + path.lstrip("^").rstrip("$").replace("\\", "")
+
+
+def _backoffice_routes():
+    routes = []
+    for name, route in _walk(get_resolver()):
+        if name in PUBLIC or route.startswith(PUBLIC_PREFIXES):
+            continue
+        routes.append(pytest.param(_example_path(route), id=name or route))
+    return routes
+
+
+def test_the_walk_finds_the_back_office():
+    paths = {p.values[0] for p in _backoffice_routes()}
+    assert {"/", "/customers/", "/customers/1/", "/commerce/orders/"} <= paths
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", _backoffice_routes())
+def test_anonymous_visitors_are_sent_to_the_login(client, path):
+    for method in (client.get, client.post):
+        response = method(path)
+        assert response.status_code == 302, f"{method.__name__.upper()} {path}"
+        assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", _backoffice_routes())
+def test_staff_without_a_role_are_refused(client_of, outsider, path):
+    client = client_of(outsider)
+    assert client.get(path).status_code == 403
+    assert client.post(path).status_code == 403
