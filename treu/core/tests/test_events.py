@@ -47,10 +47,13 @@ def test_subscribers_run_only_after_commit(django_capture_on_commit_callbacks, a
 def test_nothing_is_published_when_the_transaction_rolls_back(
     django_capture_on_commit_callbacks, anna
 ):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            events.publish(KIND, customer=anna)
-            raise RuntimeError("boom")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        events.publish(KIND, customer=anna)
+        raise RuntimeError("boom")
     assert received == []
     assert not DomainEvent.objects.filter(kind=KIND).exists()
 

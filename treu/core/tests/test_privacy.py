@@ -22,7 +22,7 @@ def test_every_personal_model_is_registered():
 def test_the_walk_notices_a_personal_field():
     from django.db import models
 
-    class Diary(models.Model):
+    class Diary(models.Model):  # noqa: DJ008
         customer_note = models.TextField()
 
         class Meta:
