@@ -127,3 +127,13 @@ def test_production_defaults_are_safe(tmp_path):
     result = _run_treu(["shell", "-c", script], TREU_VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-5:] == ["False", "True", "True", "True", "True"]
+
+
+def test_huey_uses_sqlite_by_default_and_redis_when_configured(tmp_path):
+    script = "from huey.contrib.djhuey import HUEY; print(type(HUEY).__name__)"
+    default = _run_treu(["shell", "-c", script], TREU_VAR_DIR=str(tmp_path))
+    assert default.stdout.split()[-1] == "SqliteHuey", default.stderr
+    redis = _run_treu(
+        ["shell", "-c", script], TREU_VAR_DIR=str(tmp_path), REDIS_URL="redis://127.0.0.1:6379/15"
+    )
+    assert redis.stdout.split()[-1] == "RedisHuey", redis.stderr
