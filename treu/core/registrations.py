@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from treu.core import privacy
-from treu.core.models import CapturedMail, DomainEvent
+from treu.core.models import CapturedMail, DomainEvent, NumberSequence
 
 privacy.register(
     DomainEvent,
@@ -34,3 +34,4 @@ privacy.register(
     exporter=lambda customer: list(_mails_to(customer).values("sent_at", "subject", "text_body")),
     eraser=lambda customer: _mails_to(customer).delete()[0],
 )
+privacy.not_personal(NumberSequence, reason="Counter names, no person.")
