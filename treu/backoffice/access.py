@@ -22,8 +22,10 @@ def staff_view(permission: str | None = None):
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not user.is_active or role_of(user) is None:
+            role = role_of(user)
+            if not user.is_active or role is None:
                 raise PermissionDenied
+            request.staff_role = role  # the shell shows it; saves asking the database again
             if permission is not None and not user.has_perm(permission):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

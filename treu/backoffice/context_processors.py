@@ -8,7 +8,8 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_items": navigation_items(user), "staff_role": role_of(user)}
+    role = getattr(request, "staff_role", None) or role_of(user)
+    return {"nav_items": navigation_items(user), "staff_role": role}
 
 
 def navigation_items(user):

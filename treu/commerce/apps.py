@@ -24,3 +24,8 @@ class CommerceConfig(AppConfig):
                 "orders", _("Orders"), "commerce:order_list", "commerce.view_order", 30
             )
         )
+        navigation.register(
+            navigation.NavItem(
+                "products", _("Products"), "commerce:product_list", "commerce.view_product", 40
+            )
+        )

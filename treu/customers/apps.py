@@ -15,6 +15,7 @@ class CustomersConfig(AppConfig):
         roles.grant(
             roles.SUPPORT,
             "customers.view_customer",
+            "customers.add_customer",
             "customers.change_customer",
             "customers.add_note",
             "customers.view_note",

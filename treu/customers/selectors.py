@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from treu.core import events
 from treu.core.events import TimelineEntry
@@ -121,3 +121,27 @@ def possible_duplicates(customer: Customer, *, limit: int = 5) -> QuerySet[Custo
         .exclude(pk=customer.pk)
         .order_by("number")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class CustomerBase:
+    total: int
+    new: int
+    buyers: int
+    repeat: int
+
+    @property
+    def repeat_rate(self) -> float | None:
+        """Stammkundenquote: of those who bought at all, the share who bought twice or more."""
+        return self.repeat / self.buyers if self.buyers else None
+
+
+def customer_base(*, new_since: datetime) -> CustomerBase:
+    """Head counts from the order summary on the customer row: one indexed aggregate."""
+    counts = Customer.objects.filter(erased_at__isnull=True).aggregate(
+        total=Count("id"),
+        new=Count("id", filter=Q(created_at__gte=new_since)),
+        buyers=Count("id", filter=Q(order_count__gte=1)),
+        repeat=Count("id", filter=Q(order_count__gte=2)),
+    )
+    return CustomerBase(**counts)

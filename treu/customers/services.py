@@ -77,7 +77,10 @@ def create_customer(
         source_channel=source_channel,
         source_shop=source_shop,
     )
-    customer.full_clean(exclude=["number"])
+    try:
+        customer.full_clean(exclude=["number", "email"])
+    except ValidationError as exc:
+        raise CustomerError(exc.message_dict) from None
     customer.save()
     events.publish(
         CUSTOMER_CREATED,
@@ -100,9 +103,15 @@ def update_customer(customer: Customer, *, event_source: str = "", **changes: An
     changed = [name for name, value in changes.items() if getattr(customer, name) != value]
     if not changed:
         return []
+    before = {name: getattr(customer, name) for name in changed}
     for name in changed:
         setattr(customer, name, changes[name])
-    customer.full_clean(exclude=["number"])
+    try:
+        customer.full_clean(exclude=["number", "email"])
+    except ValidationError as exc:
+        for name, value in before.items():  # the caller's object stays as it was
+            setattr(customer, name, value)
+        raise CustomerError(exc.message_dict) from None
     customer.save(update_fields=[*changed, "updated_at"])
     events.publish(
         CUSTOMER_UPDATED, customer=customer, payload={"fields": changed}, source=event_source

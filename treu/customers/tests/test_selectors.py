@@ -105,3 +105,19 @@ class TestSearchProperties(HypothesisTestCase):
         if fold(prefix).strip():
             assert customer in found
         Customer.objects.filter(pk=customer.pk).delete()
+
+
+def test_the_customer_base_counts_buyers_and_regulars(anna, ben, shop, django_assert_num_queries):
+    CustomerFactory()
+    make_order(customer=anna, shop=shop)
+    make_order(customer=anna, shop=shop)
+    make_order(customer=ben, shop=shop)
+    with django_assert_num_queries(1):
+        base = selectors.customer_base(new_since=timezone.now() - timedelta(days=1))
+    assert (base.total, base.new, base.buyers, base.repeat) == (3, 3, 2, 1)
+    assert base.repeat_rate == 0.5
+    assert selectors.customer_base(new_since=timezone.now()).new == 0
+
+
+def test_an_empty_customer_base_has_no_repeat_rate(db):
+    assert selectors.customer_base(new_since=timezone.now()).repeat_rate is None

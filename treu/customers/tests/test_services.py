@@ -57,6 +57,13 @@ def test_it_refuses_an_invalid_email(email):
     assert not Customer.objects.exists()
 
 
+def test_it_refuses_overlong_names_with_a_field_error():
+    with pytest.raises(services.CustomerError) as excinfo:
+        services.create_customer(first_name="x" * 151, email="lang@example.de")
+    assert "first_name" in excinfo.value.message_dict
+    assert not Customer.objects.exists()
+
+
 def test_it_refuses_a_customer_without_name_or_email():
     with pytest.raises(services.CustomerError):
         services.create_customer(first_name="  ")
@@ -166,3 +173,13 @@ def test_merge_takes_the_email_of_the_duplicate_when_the_survivor_has_none(anna)
     services.merge_customers(survivor=survivor, duplicate=anna)
     survivor.refresh_from_db()
     assert survivor.email == "anna.mueller@example.de"
+
+
+def test_a_refused_update_leaves_the_callers_object_as_it_was(anna, ben):
+    with pytest.raises(services.CustomerError):
+        services.update_customer(anna, first_name="Annika", email=ben.email)
+    assert (anna.first_name, anna.email) == ("Anna", "anna.mueller@example.de")
+    with pytest.raises(services.CustomerError) as excinfo:
+        services.update_customer(anna, first_name="x" * 500)
+    assert "first_name" in excinfo.value.message_dict
+    assert anna.first_name == "Anna"

@@ -1,0 +1,288 @@
+"""Reads of commerce data: order and product lists, the order page and the dashboard figures.
+
+Every figure is one aggregate query on indexed columns; nothing loops over all orders.
+Revenue is what the business keeps: gross total less refunds, cancelled orders excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from treu.commerce.models import (
+    Category,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Return,
+    ReturnLine,
+    Shop,
+)
+
+LIVE = ~Q(status=OrderStatus.CANCELLED)
+REVENUE = F("total_cents") - F("refunded_cents")
+
+
+# -- Orders -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    query: str = ""
+    status: str = ""
+    shop_id: int | None = None
+    placed_after: datetime | None = None
+    placed_before: datetime | None = None
+
+
+def order_list(filters: OrderFilters) -> QuerySet[Order]:
+    """Newest first; the search matches the start of the order number, with or without '#'."""
+    qs = Order.objects.select_related("customer", "shop")
+    query = filters.query.strip()
+    if query:
+        bare = query.lstrip("#")
+        qs = qs.filter(Q(number__startswith=query) | Q(number__startswith=f"#{bare}"))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.shop_id:
+        qs = qs.filter(shop_id=filters.shop_id)
+    if filters.placed_after:
+        qs = qs.filter(placed_at__gte=filters.placed_after)
+    if filters.placed_before:
+        qs = qs.filter(placed_at__lt=filters.placed_before)
+    return qs.order_by("-placed_at", "-id")
+
+
+def shops() -> QuerySet[Shop]:
+    return Shop.objects.order_by("name")
+
+
+def order_detail(order_id: int) -> Order:
+    """The order with its lines (each with `returned_quantity`) and its returns."""
+    returned = (
+        ReturnLine.objects.filter(order_line=OuterRef("pk"))
+        .values("order_line")
+        .annotate(q=Sum("quantity"))
+        .values("q")
+    )
+    lines = OrderLine.objects.select_related("product").annotate(
+        returned_quantity=Coalesce(Subquery(returned, output_field=IntegerField()), Value(0))
+    )
+    return (
+        Order.objects.select_related("customer", "shop")
+        .prefetch_related(
+            Prefetch("lines", queryset=lines),
+            Prefetch(
+                "returns",
+                queryset=Return.objects.prefetch_related("lines__order_line"),
+            ),
+        )
+        .get(pk=order_id)
+    )
+
+
+def customer_orders(customer_id: int, *, limit: int = 20) -> list[Order]:
+    return list(
+        Order.objects.filter(customer_id=customer_id)
+        .select_related("shop")
+        .order_by("-placed_at", "-id")[:limit]
+    )
+
+
+def customer_returns(customer_id: int, *, limit: int = 20) -> list[Return]:
+    return list(
+        Return.objects.filter(order__customer_id=customer_id)
+        .select_related("order")
+        .order_by("-refunded_at", "-id")[:limit]
+    )
+
+
+# -- Products ---------------------------------------------------------------------------------
+
+
+def product_list(*, category_id: int | None = None, query: str = "") -> QuerySet[Product]:
+    qs = Product.objects.select_related("category")
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(sku__istartswith=query) | Q(name__icontains=query))
+    return qs.order_by("-active", "name", "id")
+
+
+def product_categories() -> QuerySet[Category]:
+    return Category.objects.order_by("name")
+
+
+def units_sold(product_ids: list[int]) -> dict[int, int]:
+    """Units sold (in orders that were not cancelled) per product, for one page of products."""
+    if not product_ids:
+        return {}
+    rows = (
+        OrderLine.objects.filter(product_id__in=product_ids)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    return {r["product_id"]: r["units"] for r in rows}
+
+
+@dataclass(frozen=True)
+class ProductSales:
+    orders: int
+    units: int
+    returned_units: int
+    revenue_cents: int
+    last_sold_at: datetime | None
+
+
+def product_sales(product: Product) -> ProductSales:
+    live = OrderLine.objects.filter(product=product).exclude(order__status=OrderStatus.CANCELLED)
+    agg = live.aggregate(
+        orders=Count("order_id", distinct=True),
+        units=Coalesce(Sum("quantity"), 0),
+        revenue=Coalesce(Sum("total_cents"), 0),
+        last=Max("order__placed_at"),
+    )
+    returned = ReturnLine.objects.filter(order_line__product=product).aggregate(
+        units=Coalesce(Sum("quantity"), 0), amount=Coalesce(Sum("amount_cents"), 0)
+    )
+    return ProductSales(
+        orders=agg["orders"],
+        units=agg["units"],
+        returned_units=returned["units"],
+        revenue_cents=agg["revenue"] - returned["amount"],
+        last_sold_at=agg["last"],
+    )
+
+
+def recent_product_orders(product: Product, *, limit: int = 10) -> list[Order]:
+    return list(
+        Order.objects.filter(lines__product=product)
+        .select_related("customer", "shop")
+        .distinct()
+        .order_by("-placed_at", "-id")[:limit]
+    )
+
+
+# -- Dashboard --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRevenue:
+    month: date
+    revenue_cents: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    orders_30d: int
+    orders_prev_30d: int
+    revenue_30d_cents: int
+    revenue_prev_30d_cents: int
+    gross_30d_cents: int
+    returned_orders_30d: int
+    months: list[MonthRevenue]
+    latest_orders: list[Order]
+
+    @property
+    def average_order_cents(self) -> int | None:
+        return self.gross_30d_cents // self.orders_30d if self.orders_30d else None
+
+    @property
+    def return_rate(self) -> float | None:
+        """Share of the last 30 days' orders with at least one return."""
+        return self.returned_orders_30d / self.orders_30d if self.orders_30d else None
+
+    @property
+    def revenue_change(self) -> float | None:
+        if not self.revenue_prev_30d_cents:
+            return None
+        return (self.revenue_30d_cents - self.revenue_prev_30d_cents) / self.revenue_prev_30d_cents
+
+    @property
+    def orders_change(self) -> float | None:
+        if not self.orders_prev_30d:
+            return None
+        return (self.orders_30d - self.orders_prev_30d) / self.orders_prev_30d
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _months_back(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 - n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _as_month(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def dashboard(*, now: datetime | None = None, latest: int = 8) -> Dashboard:
+    """The overview's order figures in three queries: 60 days of orders, 12 months, latest."""
+    now = now or timezone.now()
+    local_today = timezone.localdate(now)
+    tz = timezone.get_current_timezone()
+    d30, d60 = now - timedelta(days=30), now - timedelta(days=60)
+
+    current = Q(placed_at__gte=d30) & LIVE
+    previous = Q(placed_at__gte=d60, placed_at__lt=d30) & LIVE
+    orders = Order.objects.filter(placed_at__gte=d60, placed_at__lte=now).aggregate(
+        n=Count("id", filter=current),
+        n_prev=Count("id", filter=previous),
+        revenue=Coalesce(Sum(REVENUE, filter=current), 0),
+        revenue_prev=Coalesce(Sum(REVENUE, filter=previous), 0),
+        gross=Coalesce(Sum("total_cents", filter=current), 0),
+        returned=Count("id", filter=current & Q(refunded_cents__gt=0)),
+    )
+
+    first_month = _months_back(_month_start(local_today), 11)
+    since = datetime.combine(first_month, datetime.min.time(), tzinfo=tz)
+    rows = (
+        Order.objects.filter(LIVE, placed_at__gte=since, placed_at__lte=now)
+        .annotate(month=TruncMonth("placed_at", tzinfo=tz))
+        .values("month")
+        .annotate(revenue=Sum(REVENUE))
+        .order_by("month")
+    )
+    per_month = {_as_month(row["month"]): row["revenue"] or 0 for row in rows}
+    months = [
+        MonthRevenue(m, per_month.get(m, 0))
+        for m in (_months_back(_month_start(local_today), n) for n in range(11, -1, -1))
+    ]
+
+    latest_orders = list(
+        Order.objects.select_related("customer", "shop").order_by("-placed_at", "-id")[:latest]
+    )
+    return Dashboard(
+        orders_30d=orders["n"],
+        orders_prev_30d=orders["n_prev"],
+        revenue_30d_cents=orders["revenue"],
+        revenue_prev_30d_cents=orders["revenue_prev"],
+        gross_30d_cents=orders["gross"],
+        returned_orders_30d=orders["returned"],
+        months=months,
+        latest_orders=latest_orders,
+    )
