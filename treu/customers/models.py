@@ -96,17 +96,9 @@ class Customer(TimeStampedModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         permissions = [("merge_customer", _("Can merge duplicate customers"))]
+        # Prefix-search indexes for the name and email columns are created per database
+        # in migration 0002 (SQLite needs NOCASE, PostgreSQL varchar_pattern_ops).
         indexes = [
-            models.Index(
-                fields=["search_first_last"],
-                name="customer_search_fl",
-                opclasses=["varchar_pattern_ops"],
-            ),
-            models.Index(
-                fields=["search_last_first"],
-                name="customer_search_lf",
-                opclasses=["varchar_pattern_ops"],
-            ),
             models.Index(fields=["-created_at", "-id"], name="customer_newest"),
         ]
         constraints = [

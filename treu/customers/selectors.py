@@ -43,14 +43,10 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     digits = query.lower().lstrip("".join(NUMBER_PREFIXES)).lstrip("0")
     if digits.isdigit():
         return qs.filter(number=int(digits))
-    if "@" in query:
+    if "@" in query or ("." in query and " " not in query):  # looks like (part of) an address
         return qs.filter(email__startswith=normalise_email(query))
     key = fold(query)
-    return qs.filter(
-        Q(search_first_last__startswith=key)
-        | Q(search_last_first__startswith=key)
-        | Q(email__startswith=key)
-    )
+    return qs.filter(Q(search_first_last__startswith=key) | Q(search_last_first__startswith=key))
 
 
 def customer_list(filters: CustomerFilters) -> QuerySet[Customer]:

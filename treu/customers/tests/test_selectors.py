@@ -42,6 +42,7 @@ def test_it_finds_customers_by_email_and_number(people):
     assert _search(anna.display_number) == ["Müller"]
     assert _search(str(anna.number)) == ["Müller"]
     assert _search("jw@") == ["Weiß"]
+    assert _search("anna.muel") == ["Müller"]
 
 
 def test_it_filters_buyers_by_how_often_they_bought(people, shop):
