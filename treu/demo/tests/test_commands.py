@@ -14,10 +14,24 @@ pytestmark = pytest.mark.django_db
 ARGS = ("--customers=60", "--until=2025-06-30")
 
 
+@pytest.fixture(autouse=True)
+def _debug_on(settings):
+    settings.DEBUG = True  # as `make demo` runs it
+
+
 def run(*args: str) -> str:
     out = io.StringIO()
     call_command("demo", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
+
+
+def test_it_refuses_to_fill_what_looks_like_a_real_installation(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        run(*ARGS)
+    assert not Customer.objects.exists()
+    run(*ARGS, "--not-production")
+    assert Customer.objects.count() == 60
 
 
 def test_demo_builds_the_shop_and_prints_the_logins():

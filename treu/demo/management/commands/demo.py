@@ -47,8 +47,21 @@ class Command(BaseCommand):
             action="store_true",
             help="First DELETE all customers, orders, returns and their history.",
         )
+        parser.add_argument(
+            "--not-production",
+            action="store_true",
+            help="Build even though DEBUG is off (a test or benchmark machine, never a real shop).",
+        )
 
     def handle(self, *args, **opts) -> None:
+        if not settings.DEBUG and not opts["not_production"]:
+            # Fake customers and staff logins with a published password do not belong in a
+            # real shop's database; `make demo` runs with DEBUG=1.
+            raise CommandError(
+                "DEBUG is off, so this looks like a real installation: the demo adds invented "
+                "customers and staff logins with a published password. Run it with DEBUG=1 "
+                "(as `make demo` does) or pass --not-production on a test machine."
+            )
         if opts["reset"] and opts["if_empty"]:
             raise CommandError("Use either --reset or --if-empty, not both.")
         if opts["if_empty"] and Customer.objects.exists():
