@@ -154,5 +154,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # huey adds its own handler; without propagate=False each line shows twice.
+        "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

@@ -42,8 +42,10 @@ def test_every_string_in_the_code_is_in_the_catalog(tmp_path):
     shutil.copytree(ROOT / "treu", copy, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     subprocess.run(  # noqa: S603
         [
-            # The venv's own django-admin: PATH need not contain the venv's bin directory.
-            str(Path(sys.executable).parent / "django-admin"),
+            # This interpreter's Django: PATH need not contain the venv's bin directory.
+            sys.executable,
+            "-m",
+            "django",
             "makemessages",
             "-l",
             "de",
