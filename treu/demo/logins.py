@@ -34,6 +34,12 @@ def ensure_demo_logins() -> dict[str, object]:
     return users
 
 
+def demo_logins_exist() -> bool:
+    """Whether this installation has the demo staff (only then is the table worth showing)."""
+    names = [d.username for d in DEMO_LOGINS]
+    return get_user_model().objects.filter(username__in=names, is_active=True).exists()
+
+
 def logins_table(logins: tuple[DemoLogin, ...] = DEMO_LOGINS) -> str:
     rows = [("Login", "Password", "Role")] + [
         (d.username, d.password, str(d.role.group_name)) for d in logins

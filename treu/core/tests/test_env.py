@@ -137,3 +137,17 @@ def test_huey_uses_sqlite_by_default_and_redis_when_configured(tmp_path):
         ["shell", "-c", script], TREU_VAR_DIR=str(tmp_path), REDIS_URL="redis://127.0.0.1:6379/15"
     )
     assert redis.stdout.split()[-1] == "RedisHuey", redis.stderr
+
+
+def test_production_serves_pages_with_hashed_static_files_after_collectstatic(tmp_path):
+    production = {"TREU_VAR_DIR": str(tmp_path), "DEBUG": "0", "SECURE_SSL_REDIRECT": "0"}
+    collected = _run_treu(["collectstatic", "--noinput", "-v0"], **production)
+    assert collected.returncode == 0, collected.stderr
+    script = (
+        "from django.test import Client; r = Client().get('/login/', HTTP_HOST='localhost'); "
+        "print(r.status_code, '/static/treu/treu.' in r.content.decode())"
+    )
+    result = _run_treu(["shell", "-c", script], **production)
+    assert result.stdout.split()[-2:] == ["200", "True"], result.stderr
+    css = [p.name for p in (tmp_path / "static" / "treu").iterdir() if p.suffix == ".css"]
+    assert any(name != "treu.css" for name in css)  # a content-hashed copy for long caching

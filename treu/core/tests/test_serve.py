@@ -23,6 +23,8 @@ from treu.core.management.commands import serve
 
 SLEEPER = "import time; time.sleep(60)"
 
+pytestmark = pytest.mark.django_db  # the banner looks up whether demo logins exist
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -38,8 +40,9 @@ def _listener(port: int) -> str:
 
 
 @pytest.fixture
-def fake_children(monkeypatch):
+def fake_children(monkeypatch, settings):
     """scripts[command] says what each child runs; started[command] is its process."""
+    settings.DEBUG = True  # the demo's web server: runserver
     scripts: dict[str, str] = {}
     started: dict[str, subprocess.Popen] = {}
 
@@ -124,3 +127,27 @@ def test_it_runs_only_the_web_server_without_a_worker(fake_children):
         call_command("serve", port=_free_port(), no_worker=True, stdout=io.StringIO())
 
     assert set(started) == {"runserver"}
+
+
+def test_it_serves_with_gunicorn_when_debug_is_off(settings):
+    settings.DEBUG = False
+    command = serve.Command.web_command("192.0.2.1", 8000, 3)
+    assert command[:2] == ("gunicorn", "treu.wsgi:application")
+    assert command[command.index("--bind") + 1] == "192.0.2.1:8000"
+    assert command[command.index("--workers") + 1] == "3"
+    settings.DEBUG = True
+    assert serve.Command.web_command("::1", 8000, 3) == (
+        "runserver",
+        "--noreload",
+        "--ipv6",
+        "[::1]:8000",
+    )
+
+
+@pytest.mark.django_db
+def test_the_banner_lists_demo_logins_only_where_they_exist(settings):
+    from treu.demo.logins import demo_logins_exist, ensure_demo_logins
+
+    assert not demo_logins_exist()
+    ensure_demo_logins()
+    assert demo_logins_exist()

@@ -1,9 +1,11 @@
 """`python -m treu serve`: the web server and the background worker in one command.
 
-Meant for the local demo and small single-machine setups: one Ctrl-C stops
-both. If either process dies, the other is stopped too and the command exits
-non-zero, so a supervisor (or `make demo`) notices instead of serving a site
-whose jobs silently never run.
+For the local demo and small single-machine setups: one Ctrl-C stops both.
+With DEBUG on (the demo) the web server is Django's runserver; with DEBUG off
+it is gunicorn, a production WSGI server, behind your TLS proxy. If either
+process dies, the other is stopped too and the command exits non-zero, so a
+supervisor (or `make demo`) notices instead of serving a site whose jobs
+silently never run.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ class Child:
         return self.process.poll() is None
 
 
+def _demo_logins_exist() -> bool:
+    from treu.demo.logins import demo_logins_exist
+
+    return demo_logins_exist()
+
+
 class Command(BaseCommand):
     help = "Run the web server and the background worker together; Ctrl-C stops both."
     requires_system_checks = []  # the child processes run Django's checks themselves
@@ -43,26 +51,32 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
         parser.add_argument("--port", type=int, default=8000, help="Port to listen on.")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="Web server processes with DEBUG off (gunicorn); default 2.",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="Do not start the background worker (jobs then wait in the queue).",
         )
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, no_worker: bool, **options) -> None:
         self._stop_requested = False
         previous = {sig: signal.signal(sig, self._request_stop) for sig in STOP_SIGNALS}
         children: list[Child] = []
         failed: Child | None = None
+        if not settings.DEBUG:
+            # Production pages link hashed static files listed in the manifest that
+            # collectstatic writes; without it every page would fail.
+            call_command("collectstatic", interactive=False, verbosity=0)
         try:
             if no_worker or settings.HUEY.get("immediate"):
                 self.stdout.write("Background worker not started: jobs run inline or wait.")
             else:
                 children.append(Child("worker", self._spawn("run_huey")))
-            if ":" in host:  # an IPv6 address
-                address = ("--ipv6", f"[{host.strip('[]')}]:{port}")
-            else:
-                address = (f"{host}:{port}",)
-            web = Child("web server", self._spawn("runserver", "--noreload", *address))
+            web = Child("web server", self._spawn(*self.web_command(host, port, workers)))
             children.append(web)
 
             if self._wait_until_listening(host, port, children):
@@ -81,14 +95,33 @@ class Command(BaseCommand):
             )
         self.stdout.write("treu stopped.")
 
+    @staticmethod
+    def web_command(host: str, port: int, workers: int) -> tuple[str, ...]:
+        bracketed = f"[{host.strip('[]')}]" if ":" in host else host
+        if settings.DEBUG:
+            ipv6 = ("--ipv6",) if ":" in host else ()
+            return ("runserver", "--noreload", *ipv6, f"{bracketed}:{port}")
+        return (
+            "gunicorn",
+            "treu.wsgi:application",
+            "--bind",
+            f"{bracketed}:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+        )
+
     def _request_stop(self, signum, frame) -> None:
         self._stop_requested = True
 
     def _spawn(self, *command: str) -> subprocess.Popen:
         # A new session each, so a Ctrl-C in the terminal reaches only this
         # process, which then stops the children in order and waits for them.
+        module = "gunicorn" if command[0] == "gunicorn" else "treu"
+        argv = command[1:] if module == "gunicorn" else command
         return subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
-            [sys.executable, "-m", "treu", *command], start_new_session=True
+            [sys.executable, "-m", module, *argv], start_new_session=True
         )
 
     def _wait_until_listening(self, host: str, port: int, children: list[Child]) -> bool:
@@ -119,7 +152,8 @@ class Command(BaseCommand):
             )
         if "demo_logins" in get_commands():
             try:
-                call_command("demo_logins", stdout=self.stdout, stderr=self.stderr)
+                if _demo_logins_exist():
+                    call_command("demo_logins", stdout=self.stdout, stderr=self.stderr)
             except Exception as exc:  # the banner must never stop the server
                 self.stderr.write(f"(Could not list the demo logins: {exc})")
         self.stdout.write("Press Ctrl-C to stop the web server and the worker.")
