@@ -150,7 +150,7 @@ class MergePickForm(forms.Form):
             raise forms.ValidationError(
                 _("Please enter a customer number, e.g. K010023."), code="invalid"
             )
-        duplicate = Customer.objects.filter(number=int(text), erased_at__isnull=True).first()
+        duplicate = selectors.customer_by_number(int(text))
         if duplicate is None:
             raise forms.ValidationError(
                 _("There is no customer with this number."), code="not_found"

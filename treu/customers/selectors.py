@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from treu.core import events
 from treu.core.events import TimelineEntry
 from treu.core.models import DomainEvent
-from treu.customers.models import Customer, fold, normalise_email
+from treu.customers.models import Customer, Note, fold, normalise_email
 
 NUMBER_PREFIXES = ("k", "#")
 
@@ -75,6 +75,15 @@ def customer_detail(customer_id: int) -> Customer:
         .prefetch_related("tags", "addresses", "external_ids__shop")
         .get(pk=customer_id)
     )
+
+
+def customer_by_number(number: int) -> Customer | None:
+    """A customer who has not been erased, by customer number."""
+    return Customer.objects.filter(number=number, erased_at__isnull=True).first()
+
+
+def customer_notes(customer: Customer, *, limit: int = 50) -> list[Note]:
+    return list(customer.notes.select_related("author")[:limit])
 
 
 def customer_by_email(email: str) -> Customer | None:

@@ -53,7 +53,7 @@ def _detail_context(request, customer: Customer, **forms) -> dict:
         "timeline_paged": bool(before),
         "orders": commerce_selectors.customer_orders(customer.pk) if can_orders else None,
         "returns": commerce_selectors.customer_returns(customer.pk) if can_orders else None,
-        "notes": list(customer.notes.select_related("author")[:50])
+        "notes": selectors.customer_notes(customer)
         if user.has_perm("customers.view_note")
         else None,
         "note_form": forms.get("note_form") or NoteForm(),
