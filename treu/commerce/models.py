@@ -136,6 +136,9 @@ class Order(TimeStampedModel):
     fulfilled_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # The shop's own "last changed" time: an update older than what we hold is ignored,
+    # so webhooks that arrive out of order never roll an order back.
+    source_updated_at = models.DateTimeField(_("changed in the shop"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -195,6 +198,7 @@ class OrderLine(models.Model):
         on_delete=models.SET_NULL,
         related_name="order_lines",
     )
+    external_id = models.CharField(_("line id in the shop"), max_length=128, blank=True)
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     title = models.CharField(_("item"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"))

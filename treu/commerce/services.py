@@ -35,6 +35,10 @@ class OrderRejected(ValidationError):
     """An order (or return) that does not add up; messages are German, per field."""
 
 
+class ProductRejected(ValidationError):
+    """A catalogue entry that is not valid; messages per field."""
+
+
 @dataclass(frozen=True)
 class LineInput:
     title: str
@@ -44,6 +48,7 @@ class LineInput:
     discount_cents: int = 0
     tax_rate_bp: int = 1900
     tax_cents: int | None = None  # computed from the rate when the shop does not say
+    external_id: str = ""  # the line's id in the shop, which its refunds refer to
 
     @property
     def total_cents(self) -> int:
@@ -69,6 +74,7 @@ class OrderInput:
     fulfilled_at: datetime | None = None
     delivered_at: datetime | None = None
     cancelled_at: datetime | None = None
+    source_updated_at: datetime | None = None
     source: str = ""
 
 
@@ -77,6 +83,7 @@ class IngestResult:
     order: Order
     created: bool
     changed: bool
+    stale: bool = False  # an older version than the one held: ignored
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -173,6 +180,7 @@ def _header(data: OrderInput) -> dict:
         "fulfilled_at": data.fulfilled_at,
         "delivered_at": data.delivered_at,
         "cancelled_at": data.cancelled_at,
+        "source_updated_at": data.source_updated_at,
     }
 
 
@@ -183,6 +191,7 @@ def _build_lines(order: Order, lines: list[LineInput]) -> list[OrderLine]:
         OrderLine(
             order=order,
             product_id=products.get(line.sku),
+            external_id=line.external_id,
             sku=line.sku,
             title=line.title.strip()[:200],
             quantity=line.quantity,
@@ -194,6 +203,18 @@ def _build_lines(order: Order, lines: list[LineInput]) -> list[OrderLine]:
         )
         for line in lines
     ]
+
+
+def _line_key(line: OrderLine | LineInput) -> tuple:
+    """What makes two versions of an order line the same line."""
+    return (
+        line.external_id,
+        line.sku,
+        line.title.strip()[:200],
+        line.quantity,
+        line.unit_price_cents,
+        line.discount_cents,
+    )
 
 
 def _payload(order: Order, item_count: int) -> dict:
@@ -239,22 +260,16 @@ def ingest_order(data: OrderInput) -> IngestResult:
         refresh_customer_summary(order.customer_id)
         return IngestResult(order=order, created=True, changed=True)
 
+    if (
+        order.source_updated_at is not None
+        and data.source_updated_at is not None
+        and data.source_updated_at < order.source_updated_at
+    ):
+        return IngestResult(order=order, created=False, changed=False, stale=True)
     previous_customer_id = order.customer_id
     changed_header = {k: v for k, v in header.items() if getattr(order, k) != v}
-    current_lines = [
-        (line.sku, line.title, line.quantity, line.unit_price_cents, line.discount_cents)
-        for line in order.lines.all()
-    ]
-    new_lines = [
-        (
-            line.sku,
-            line.title.strip()[:200],
-            line.quantity,
-            line.unit_price_cents,
-            line.discount_cents,
-        )
-        for line in data.lines
-    ]
+    current_lines = [_line_key(line) for line in order.lines.all()]
+    new_lines = [_line_key(line) for line in data.lines]
     lines_changed = current_lines != new_lines
     if not changed_header and not lines_changed:
         return IngestResult(order=order, created=False, changed=False)
@@ -440,3 +455,30 @@ def save_product(product: Product) -> Product:
     product.full_clean()
     product.save()
     return product
+
+
+PRODUCT_FIELDS = (
+    "name", "category", "price_cents", "tax_rate_bp", "is_consumable",
+    "reorder_interval_days", "active",
+)  # fmt: skip
+
+
+@transaction.atomic
+def upsert_product(*, sku: str, **fields) -> tuple[Product, bool]:
+    """Create or update a product by SKU; returns (product, created). Validates before writing."""
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a product field: {sorted(unknown)}")
+    sku = sku.strip()
+    product = Product.objects.select_for_update().filter(sku=sku).first()
+    created = product is None
+    if created:
+        product = Product(sku=sku)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    try:
+        product.full_clean(validate_unique=created)
+    except ValidationError as exc:
+        raise ProductRejected(exc.message_dict) from None
+    product.save()
+    return product, created

@@ -162,6 +162,67 @@ def link_external_id(customer: Customer, *, shop, external_id: str) -> ExternalI
     return link
 
 
+@dataclass(frozen=True)
+class UpsertResult:
+    customer: Customer
+    created: bool
+    changed: list[str]
+
+
+@transaction.atomic
+def upsert_customer(
+    *,
+    shop=None,
+    external_id: str = "",
+    email: str | None = None,
+    source_channel: str = SourceChannel.API,
+    event_source: str = "",
+    occurred_at: datetime | None = None,
+    **details: Any,
+) -> UpsertResult:
+    """Find the customer a shop means (by its id, then by email) and bring them up to date.
+
+    Creates the customer when neither matches. Only the details given are
+    changed (a shop that sends no phone number does not erase the one we have).
+    The shop's id is linked to the customer, so its next call finds them directly.
+    """
+    unknown = set(details) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable here: {sorted(unknown)}")
+    if external_id and shop is None:
+        raise ValueError("An external id needs the shop it comes from.")
+    customer = None
+    if external_id:
+        link = (
+            ExternalId.objects.select_related("customer")
+            .filter(shop=shop, external_id=external_id)
+            .first()
+        )
+        customer = link.customer if link else None
+    normalised = normalise_email(email)
+    if customer is None and normalised:
+        customer = Customer.objects.filter(email=normalised).first()
+    if customer is None:
+        customer = create_customer(
+            email=normalised,
+            source_channel=source_channel,
+            source_shop=shop,
+            occurred_at=occurred_at,
+            event_source=event_source,
+            **{k: v for k, v in details.items() if v not in (None, "")},
+        )
+        created, changed = True, []
+    else:
+        given = {k: v for k, v in details.items() if v not in (None, "")}
+        if normalised and normalised != customer.email:
+            given["email"] = normalised
+        created = False
+        changed = update_customer(customer, event_source=event_source, **given)
+    if external_id:
+        link_external_id(customer, shop=shop, external_id=external_id)
+    return UpsertResult(customer=customer, created=created, changed=changed)
+
+
 def set_order_summary(
     customer_id: int,
     *,

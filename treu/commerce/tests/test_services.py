@@ -245,3 +245,42 @@ def test_moving_an_order_to_another_customer_fixes_both_summaries(order_input, a
     anna.refresh_from_db()
     ben.refresh_from_db()
     assert (anna.order_count, ben.order_count) == (0, 1)
+
+
+def test_an_older_version_of_an_order_never_overwrites_a_newer_one(order_input):
+    now = timezone.now()
+    newer = replace(order_input, status=OrderStatus.SHIPPED, source_updated_at=now)
+    older = replace(
+        order_input, status=OrderStatus.PAID, source_updated_at=now - timedelta(minutes=5)
+    )
+    services.ingest_order(newer)  # the update arrives first, before the create
+    result = services.ingest_order(older)
+    assert result.stale and not result.changed
+    assert Order.objects.get().status == OrderStatus.SHIPPED
+    later = services.ingest_order(
+        replace(newer, status=OrderStatus.DELIVERED, source_updated_at=now + timedelta(minutes=1))
+    )
+    assert later.changed and later.order.status == OrderStatus.DELIVERED
+
+
+def test_line_ids_from_the_shop_are_kept_for_refunds(order_input):
+    lines = [replace(line, external_id=f"li-{i}") for i, line in enumerate(order_input.lines)]
+    order = services.ingest_order(replace(order_input, lines=lines)).order
+    assert sorted(order.lines.values_list("external_id", flat=True)) == ["li-0", "li-1"]
+
+
+def test_products_are_upserted_by_sku_and_validated():
+    product, created = services.upsert_product(
+        sku=" BEAN-1 ", name="Bohne", price_cents=990, tax_rate_bp=700
+    )
+    assert created and product.sku == "BEAN-1"
+    same, created = services.upsert_product(sku="BEAN-1", name="Bohne 250 g", price_cents=990)
+    assert not created and same.pk == product.pk and same.name == "Bohne 250 g"
+    with pytest.raises(services.ProductRejected) as excinfo:
+        services.upsert_product(sku="BEAN-2", name="Tee", price_cents=500, reorder_interval_days=30)
+    assert excinfo.value.message_dict
+    with pytest.raises(services.ProductRejected):
+        services.upsert_product(sku="BEAN-3", name="", price_cents=500)
+    from treu.commerce.models import Product
+
+    assert Product.objects.count() == 1

@@ -183,3 +183,32 @@ def test_a_refused_update_leaves_the_callers_object_as_it_was(anna, ben):
         services.update_customer(anna, first_name="x" * 500)
     assert "first_name" in excinfo.value.message_dict
     assert anna.first_name == "Anna"
+
+
+def test_upsert_finds_the_customer_by_shop_id_then_by_email(anna, shop):
+    first = services.upsert_customer(
+        shop=shop, external_id="42", email="ANNA.MUELLER@example.de", phone="0341 9"
+    )
+    assert not first.created and first.customer == anna and first.changed == ["phone"]
+    by_id = services.upsert_customer(shop=shop, external_id="42", email="neu@example.de")
+    assert by_id.customer == anna and by_id.changed == ["email"]
+    again = services.upsert_customer(shop=shop, external_id="42", first_name="", last_name="Müller")
+    assert again.changed == []  # blanks never erase what we know
+
+
+def test_upsert_creates_an_unknown_customer_with_the_shop_link(shop):
+    result = services.upsert_customer(
+        shop=shop, external_id="7", email="neu@example.de", first_name="Nele"
+    )
+    assert result.created
+    assert result.customer.external_ids.get().external_id == "7"
+    assert result.customer.source_shop == shop
+    assert services.upsert_customer(shop=shop, external_id="7").customer == result.customer
+
+
+def test_upsert_refuses_bad_data_and_writes_nothing(shop):
+    with pytest.raises(services.CustomerError):
+        services.upsert_customer(shop=shop, external_id="8", email="kaputt")
+    assert not Customer.objects.exists() and not ExternalId.objects.exists()
+    with pytest.raises(ValueError):
+        services.upsert_customer(external_id="9", email="a@example.de")
