@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "treu.core",
     "treu.customers",
     "treu.commerce",
+    "treu.api",
+    "treu.connectors",
+    "treu.imports",
+    "treu.webhooks",
     "treu.demo",
     # Last, so that its post_migrate role sync sees every other app's permissions.
     "treu.backoffice",

@@ -8,4 +8,9 @@ urlpatterns = [
     path("", include("treu.backoffice.urls")),
     path("customers/", include("treu.customers.urls")),
     path("commerce/", include("treu.commerce.urls")),
+    path("api/", include("treu.api.urls")),
+    path("hooks/", include("treu.connectors.hook_urls")),
+    path("connectors/", include("treu.connectors.urls")),
+    path("imports/", include("treu.imports.urls")),
+    path("webhooks/", include("treu.webhooks.urls")),
 ]

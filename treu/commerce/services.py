@@ -300,6 +300,21 @@ def ingest_order(data: OrderInput) -> IngestResult:
     return IngestResult(order=order, created=False, changed=True)
 
 
+def ingest_orders(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]:
+    """Ingest many orders; the answer lists, in input order, each one's result or refusal.
+
+    A refused order (OrderRejected) writes nothing and does not stop the others.
+    Same semantics as `ingest_order` for each item, including replays and stale versions.
+    """
+    results: list[IngestResult | OrderRejected] = []
+    for data in batch:
+        try:
+            results.append(ingest_order(data))
+        except OrderRejected as rejected:
+            results.append(rejected)
+    return results
+
+
 @transaction.atomic
 def cancel_order(order: Order, *, when: datetime | None = None, source: str = "") -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)

@@ -284,3 +284,20 @@ def test_products_are_upserted_by_sku_and_validated():
     from treu.commerce.models import Product
 
     assert Product.objects.count() == 1
+
+
+def test_a_batch_reports_each_order_and_refusals_do_not_stop_the_others(order_input):
+    good = order_input
+    bad = replace(order_input, external_id="5002", total_cents=1)
+    other = replace(order_input, external_id="5003")
+    results = services.ingest_orders([good, bad, other, good])
+    assert [type(r).__name__ for r in results] == [
+        "IngestResult",
+        "OrderRejected",
+        "IngestResult",
+        "IngestResult",
+    ]
+    assert results[0].created and results[2].created
+    assert not results[3].created and not results[3].changed
+    assert "total_cents" in results[1].message_dict
+    assert Order.objects.count() == 2

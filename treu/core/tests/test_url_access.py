@@ -9,7 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Reachable without a staff role, on purpose.
 PUBLIC = {"healthz", "set_language", "backoffice:login", "backoffice:logout"}
-PUBLIC_PREFIXES = ("static/", "api/")  # the API authenticates with its own keys
+# The API authenticates with its own keys, shop webhooks (hooks/) with the shop's signature.
+PUBLIC_PREFIXES = ("static/", "api/", "hooks/")
 
 
 def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
