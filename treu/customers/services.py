@@ -223,6 +223,56 @@ def upsert_customer(
     return UpsertResult(customer=customer, created=created, changed=changed)
 
 
+@dataclass(frozen=True)
+class CustomerInput:
+    """One customer as a shop, file or API call describes them."""
+
+    shop: Any = None
+    external_id: str = ""
+    email: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    birthday: date | None = None
+    language: str = ""
+    source_channel: str = SourceChannel.API
+    occurred_at: datetime | None = None
+
+
+def upsert_customers(
+    batch: list[CustomerInput], *, event_source: str = ""
+) -> list[UpsertResult | CustomerError]:
+    """Upsert many customers; the answer lists, in input order, each result or refusal.
+
+    A refused customer writes nothing and does not stop the others.
+    """
+    results: list[UpsertResult | CustomerError] = []
+    for item in batch:
+        details = {
+            "first_name": item.first_name,
+            "last_name": item.last_name,
+            "phone": item.phone,
+            "birthday": item.birthday,
+            "language": item.language,
+        }
+        try:
+            with transaction.atomic():
+                results.append(
+                    upsert_customer(
+                        shop=item.shop,
+                        external_id=item.external_id,
+                        email=item.email,
+                        source_channel=item.source_channel,
+                        occurred_at=item.occurred_at,
+                        event_source=event_source,
+                        **details,
+                    )
+                )
+        except CustomerError as refused:
+            results.append(refused)
+    return results
+
+
 def set_order_summary(
     customer_id: int,
     *,

@@ -212,3 +212,18 @@ def test_upsert_refuses_bad_data_and_writes_nothing(shop):
     assert not Customer.objects.exists() and not ExternalId.objects.exists()
     with pytest.raises(ValueError):
         services.upsert_customer(external_id="9", email="a@example.de")
+
+
+def test_a_customer_batch_reports_each_and_refusals_do_not_stop_the_others(anna, shop):
+    batch = [
+        services.CustomerInput(shop=shop, external_id="1", email="anna.mueller@example.de"),
+        services.CustomerInput(shop=shop, external_id="2", email="kaputt"),
+        services.CustomerInput(
+            shop=shop, external_id="3", email="neu@example.de", first_name="Nele"
+        ),
+    ]
+    results = services.upsert_customers(batch)
+    assert results[0].customer == anna and not results[0].created
+    assert isinstance(results[1], services.CustomerError)
+    assert results[2].created and results[2].customer.first_name == "Nele"
+    assert Customer.objects.count() == 2
