@@ -122,3 +122,10 @@ def test_the_customer_base_counts_buyers_and_regulars(anna, ben, shop, django_as
 
 def test_an_empty_customer_base_has_no_repeat_rate(db):
     assert selectors.customer_base(new_since=timezone.now()).repeat_rate is None
+
+
+def test_search_hits_are_listed_alphabetically(people):
+    found = selectors.customer_list(selectors.CustomerFilters(query="müll"))
+    assert [c.last_name for c in found] == ["Müller", "Schmidt"]
+    newest = selectors.customer_list(selectors.CustomerFilters(query="müll", ordering="-spent"))
+    assert newest.query.order_by == ("-total_spent_cents", "-id")
