@@ -74,6 +74,13 @@ def shops() -> QuerySet[Shop]:
     return Shop.objects.order_by("name")
 
 
+def order_by_external_id(shop: Shop, external_id: str) -> Order | None:
+    """A shop's order by the shop's own id, with its lines; None when not (yet) known."""
+    return (
+        Order.objects.filter(shop=shop, external_id=external_id).prefetch_related("lines").first()
+    )
+
+
 def order_detail(order_id: int) -> Order:
     """The order with its lines (each with `returned_quantity`) and its returns."""
     returned = (

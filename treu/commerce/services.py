@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, F, Max, Min, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,8 +26,13 @@ from treu.commerce.models import (
     Shop,
 )
 from treu.core import events
+from treu.core.bulk import bulk_create_with_ids, update_rows
+from treu.core.models import DomainEvent
 from treu.core.money import CURRENCY, tax_from_gross
+from treu.customers import selectors as customer_selectors
 from treu.customers import services as customer_services
+
+log = logging.getLogger(__name__)
 
 # Orders placed this far in the future are rejected: shop clocks drift, but not by days.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -162,6 +169,13 @@ def _order_tax(data: OrderInput) -> int:
     return max(line_tax, 0) + tax_from_gross(data.shipping_cents, data.shipping_tax_rate_bp)
 
 
+_HEADER_FIELDS = (
+    "number", "customer_id", "status", "currency", "subtotal_cents", "shipping_cents",
+    "discount_cents", "total_cents", "tax_cents", "net_cents", "placed_at", "paid_at",
+    "fulfilled_at", "delivered_at", "cancelled_at", "source_updated_at",
+)  # fmt: skip
+
+
 def _header(data: OrderInput) -> dict:
     tax = min(_order_tax(data), data.total_cents)
     return {
@@ -228,6 +242,25 @@ def _payload(order: Order, item_count: int) -> dict:
     }
 
 
+def _unknown_customer_message() -> dict[str, list[str]]:
+    return {"customer_id": [_("The customer of this order does not exist.")]}
+
+
+def _returned_goods_message() -> dict[str, list[str]]:
+    return {
+        "lines": [_("Goods of this order were already returned; its lines can no longer change.")]
+    }
+
+
+def _customer_or_refuse(customer_id: int | None):
+    if customer_id is None:
+        return None
+    customer = customer_selectors.customer_by_id(customer_id)
+    if customer is None:
+        raise OrderRejected(_unknown_customer_message())
+    return customer
+
+
 @transaction.atomic
 def ingest_order(data: OrderInput) -> IngestResult:
     """Create or update an order from a shop, exactly once per (shop, external id).
@@ -246,13 +279,14 @@ def ingest_order(data: OrderInput) -> IngestResult:
         .first()
     )
     if order is None:
+        customer = _customer_or_refuse(data.customer_id)
         order = Order.objects.create(shop=data.shop, external_id=data.external_id, **header)
         built = _build_lines(order, data.lines)
         OrderLine.objects.bulk_create(built)
         item_count = sum(line.quantity for line in built)
         events.publish(
             ORDER_INGESTED,
-            customer=order.customer,
+            customer=customer,
             payload=_payload(order, item_count),
             source=data.source,
             occurred_at=order.placed_at,
@@ -274,13 +308,8 @@ def ingest_order(data: OrderInput) -> IngestResult:
     if not changed_header and not lines_changed:
         return IngestResult(order=order, created=False, changed=False)
     if order.returns.exists() and (lines_changed or "total_cents" in changed_header):
-        raise OrderRejected(
-            {
-                "lines": [
-                    _("Goods of this order were already returned; its lines can no longer change.")
-                ]
-            }
-        )
+        raise OrderRejected(_returned_goods_message())
+    customer = _customer_or_refuse(data.customer_id)
     for name, value in changed_header.items():
         setattr(order, name, value)
     order.save()
@@ -291,9 +320,7 @@ def ingest_order(data: OrderInput) -> IngestResult:
     kind = (
         ORDER_CANCELLED if changed_header.get("status") == OrderStatus.CANCELLED else ORDER_UPDATED
     )
-    events.publish(
-        kind, customer=order.customer, payload=_payload(order, item_count), source=data.source
-    )
+    events.publish(kind, customer=customer, payload=_payload(order, item_count), source=data.source)
     refresh_customer_summary(order.customer_id)
     if previous_customer_id and previous_customer_id != order.customer_id:
         refresh_customer_summary(previous_customer_id)
@@ -304,8 +331,33 @@ def ingest_orders(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]
     """Ingest many orders; the answer lists, in input order, each one's result or refusal.
 
     A refused order (OrderRejected) writes nothing and does not stop the others.
-    Same semantics as `ingest_order` for each item, including replays and stale versions.
+    Same semantics as `ingest_order` for each item in turn, including replays, stale
+    versions and the same order twice in one batch (the later one updates the earlier).
+    Set-based: one transaction, a fixed number of queries for a batch of any size
+    (Django splits bulk INSERTs on SQLite, whose statements take at most 999 values).
     """
+    results: list[IngestResult | OrderRejected | None] = [None] * len(batch)
+    valid: list[tuple[int, OrderInput]] = []
+    for i, data in enumerate(batch):
+        errors = _validate(data)
+        if errors:
+            results[i] = OrderRejected(errors)
+        else:
+            valid.append((i, data))
+    if valid:
+        try:
+            with transaction.atomic():
+                _OrderBatch(results).run(valid)
+        except IntegrityError:
+            # A concurrent writer created one of these orders meanwhile: the batch rolled
+            # back (with its events); the one-by-one path sees their row and updates it.
+            log.warning("Order batch collided with a concurrent write; retrying one by one.")
+            return _ingest_orders_one_by_one(batch)
+    return results  # type: ignore[return-value]
+
+
+def _ingest_orders_one_by_one(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]:
+    """The reference meaning of a batch: `ingest_order` per item, each in its own transaction."""
     results: list[IngestResult | OrderRejected] = []
     for data in batch:
         try:
@@ -313,6 +365,244 @@ def ingest_orders(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]
         except OrderRejected as rejected:
             results.append(rejected)
     return results
+
+
+def _order_key(data: OrderInput) -> tuple[int, str]:
+    return (data.shop.pk, data.external_id)
+
+
+@dataclass
+class _New:
+    index: int
+    data: OrderInput
+    header: dict
+
+
+@dataclass
+class _Change:
+    index: int
+    data: OrderInput
+    order: Order
+    header: dict  # only the fields that changed
+    lines: bool  # whether the lines changed
+
+    @property
+    def touches_goods(self) -> bool:
+        return self.lines or "total_cents" in self.header
+
+
+class _OrderBatch:
+    """ingest_order for many orders at once, with the same outcome per item.
+
+    The items are taken in rounds: the first appearance of every order, then the second
+    (an update of the first), and so on, so within a round every order is distinct and
+    can be read, compared and written in bulk. Customer figures are refreshed once.
+    """
+
+    def __init__(self, results: list) -> None:
+        self.results = results
+        self.events: list[DomainEvent] = []
+        self.affected_customers: set[int] = set()
+        self.known_customers: set[int] = set()
+        self.products: dict[str, int] = {}
+
+    def run(self, valid: list[tuple[int, OrderInput]]) -> None:
+        rounds: list[list[tuple[int, OrderInput]]] = []
+        seen: Counter[tuple[int, str]] = Counter()
+        for i, data in valid:
+            n = seen[_order_key(data)]
+            seen[_order_key(data)] += 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append((i, data))
+        self.known_customers = customer_selectors.existing_customer_ids(
+            data.customer_id for _i, data in valid if data.customer_id is not None
+        )
+        for items in rounds:
+            self._round(items)
+        events.publish_many(self.events)
+        refresh_customer_summaries(self.affected_customers)
+
+    def _refuse_unknown_customer(self, i: int, data: OrderInput) -> bool:
+        if data.customer_id is None or data.customer_id in self.known_customers:
+            return False
+        self.results[i] = OrderRejected(_unknown_customer_message())
+        return True
+
+    def _round(self, items: list[tuple[int, OrderInput]]) -> None:
+        existing = self._existing(items)
+        current_lines = self._current_lines(existing.values())
+        new: list[_New] = []
+        changed: list[_Change] = []
+        for i, data in items:
+            header = _header(data)
+            order = existing.get(_order_key(data))
+            if order is None:
+                if not self._refuse_unknown_customer(i, data):
+                    new.append(_New(i, data, header))
+                continue
+            if (
+                order.source_updated_at is not None
+                and data.source_updated_at is not None
+                and data.source_updated_at < order.source_updated_at
+            ):
+                self.results[i] = IngestResult(
+                    order=order, created=False, changed=False, stale=True
+                )
+                continue
+            changed_header = {k: v for k, v in header.items() if getattr(order, k) != v}
+            lines_changed = current_lines[order.pk] != [_line_key(x) for x in data.lines]
+            if not changed_header and not lines_changed:
+                self.results[i] = IngestResult(order=order, created=False, changed=False)
+                continue
+            changed.append(_Change(i, data, order, changed_header, lines_changed))
+        changed = self._refuse_changes_to_returned_goods(changed)
+        changed = [c for c in changed if not self._refuse_unknown_customer(c.index, c.data)]
+        self._resolve_products([n.data for n in new] + [c.data for c in changed if c.lines])
+        # Events in input order, as the one-by-one path would write them.
+        round_events = sorted([*self._create(new), *self._update(changed)], key=lambda p: p[0])
+        self.events += [event for _i, event in round_events]
+
+    def _existing(self, items: list[tuple[int, OrderInput]]) -> dict[tuple[int, str], Order]:
+        ids_by_shop: dict[int, list[str]] = defaultdict(list)
+        for _i, data in items:
+            ids_by_shop[data.shop.pk].append(data.external_id)
+        wanted = Q()
+        for shop_id, external_ids in ids_by_shop.items():
+            wanted |= Q(shop_id=shop_id, external_id__in=external_ids)
+        return {
+            (order.shop_id, order.external_id): order
+            for order in Order.objects.select_for_update().filter(wanted).order_by()
+        }
+
+    @staticmethod
+    def _current_lines(orders) -> dict[int, list[tuple]]:
+        lines: dict[int, list[tuple]] = defaultdict(list)
+        order_ids = [order.pk for order in orders]
+        if not order_ids:
+            return lines
+        rows = (
+            OrderLine.objects.filter(order_id__in=order_ids)
+            .order_by("order_id", "id")
+            .values_list(
+                "order_id", "external_id", "sku", "title", "quantity", "unit_price_cents",
+                "discount_cents",
+            )
+        )  # fmt: skip
+        for order_id, external_id, sku, title, *rest in rows:
+            lines[order_id].append((external_id, sku, title.strip()[:200], *rest))
+        return lines
+
+    def _refuse_changes_to_returned_goods(self, changed: list[_Change]) -> list[_Change]:
+        at_risk = [c.order.pk for c in changed if c.touches_goods]
+        if not at_risk:
+            return changed
+        returned = set(
+            Return.objects.filter(order_id__in=at_risk).values_list("order_id", flat=True)
+        )
+        kept = []
+        for c in changed:
+            if c.touches_goods and c.order.pk in returned:
+                self.results[c.index] = OrderRejected(_returned_goods_message())
+            else:
+                kept.append(c)
+        return kept
+
+    def _resolve_products(self, orders: list[OrderInput]) -> None:
+        skus = {line.sku for data in orders for line in data.lines if line.sku} - set(self.products)
+        if skus:
+            self.products.update(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+
+    def _lines(self, order: Order, data: OrderInput) -> list[OrderLine]:
+        return [
+            OrderLine(
+                order=order,
+                product_id=self.products.get(line.sku) if line.sku else None,
+                external_id=line.external_id,
+                sku=line.sku,
+                title=line.title.strip()[:200],
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                discount_cents=line.discount_cents,
+                total_cents=line.total_cents,
+                tax_rate_bp=line.tax_rate_bp,
+                tax_cents=_line_tax(line),
+            )
+            for line in data.lines
+        ]
+
+    def _create(self, new: list[_New]) -> list[tuple[int, DomainEvent]]:
+        if not new:
+            return []
+        orders = bulk_create_with_ids(
+            Order,
+            [Order(shop=n.data.shop, external_id=n.data.external_id, **n.header) for n in new],
+        )
+        lines: list[OrderLine] = []
+        created_events = []
+        for n, order in zip(new, orders, strict=True):
+            i, data = n.index, n.data
+            lines += self._lines(order, data)
+            item_count = sum(line.quantity for line in data.lines)
+            created_events.append(
+                (
+                    i,
+                    DomainEvent(
+                        kind=ORDER_INGESTED,
+                        customer_id=order.customer_id,
+                        payload=_payload(order, item_count),
+                        source=data.source,
+                        occurred_at=order.placed_at,
+                    ),
+                )
+            )
+            self.results[i] = IngestResult(order=order, created=True, changed=True)
+            if order.customer_id is not None:
+                self.affected_customers.add(order.customer_id)
+        bulk_create_with_ids(OrderLine, lines)
+        return created_events
+
+    def _update(self, changed: list[_Change]) -> list[tuple[int, DomainEvent]]:
+        if not changed:
+            return []
+        now = timezone.now()
+        updated_events = []
+        for c in changed:
+            i, data, order, changed_header = c.index, c.data, c.order, c.header
+            order.shop = data.shop  # the same shop (it is part of the key): no query for its name
+            if order.customer_id is not None:
+                self.affected_customers.add(order.customer_id)  # the previous owner
+            for name, value in changed_header.items():
+                setattr(order, name, value)
+            order.updated_at = now
+            if order.customer_id is not None:
+                self.affected_customers.add(order.customer_id)
+            kind = (
+                ORDER_CANCELLED
+                if changed_header.get("status") == OrderStatus.CANCELLED
+                else ORDER_UPDATED
+            )
+            item_count = sum(line.quantity for line in data.lines)
+            updated_events.append(
+                (
+                    i,
+                    DomainEvent(
+                        kind=kind,
+                        customer_id=order.customer_id,
+                        payload=_payload(order, item_count),
+                        source=data.source,
+                    ),
+                )
+            )
+            self.results[i] = IngestResult(order=order, created=False, changed=True)
+        update_rows(Order, [c.order for c in changed], [*_HEADER_FIELDS, "updated_at"])
+        relined = [c for c in changed if c.lines]
+        if relined:
+            OrderLine.objects.filter(order_id__in=[c.order.pk for c in relined]).delete()
+            bulk_create_with_ids(
+                OrderLine, [line for c in relined for line in self._lines(c.order, c.data)]
+            )
+        return updated_events
 
 
 @transaction.atomic
@@ -465,6 +755,39 @@ def refresh_customer_summary(customer_id: int | None) -> None:
     )
 
 
+def refresh_customer_summaries(customer_ids: Iterable[int | None]) -> None:
+    """`refresh_customer_summary` for many customers: one aggregate query, one bulk update."""
+    ids = {customer_id for customer_id in customer_ids if customer_id is not None}
+    if not ids:
+        return
+    rows = (
+        Order.objects.filter(customer_id__in=ids)
+        .exclude(status=OrderStatus.CANCELLED)
+        .order_by()  # the default ordering would end up in the GROUP BY
+        .values("customer_id")
+        .annotate(
+            first=Min("placed_at"),
+            last=Max("placed_at"),
+            count=Count("id"),
+            total=Sum(F("total_cents") - F("refunded_cents")),
+        )
+    )
+    summaries = {
+        customer_id: customer_services.OrderSummary(
+            first_order_at=None, last_order_at=None, order_count=0, total_spent_cents=0
+        )
+        for customer_id in ids
+    }
+    for row in rows:
+        summaries[row["customer_id"]] = customer_services.OrderSummary(
+            first_order_at=row["first"],
+            last_order_at=row["last"],
+            order_count=row["count"],
+            total_spent_cents=row["total"] or 0,
+        )
+    customer_services.set_order_summaries(summaries)
+
+
 @transaction.atomic
 def save_product(product: Product) -> Product:
     product.full_clean()
@@ -497,3 +820,19 @@ def upsert_product(*, sku: str, **fields) -> tuple[Product, bool]:
         raise ProductRejected(exc.message_dict) from None
     product.save()
     return product, created
+
+
+class ShopRejected(ValidationError):
+    """A sales channel that cannot be created; messages per field."""
+
+
+@transaction.atomic
+def create_shop(*, code: str, name: str, kind: str, is_store: bool = False) -> Shop:
+    """Add a sales channel (online shop or store). Validates before writing."""
+    shop = Shop(code=code.strip().lower(), name=name.strip(), kind=kind, is_store=is_store)
+    try:
+        shop.full_clean()
+    except ValidationError as exc:
+        raise ShopRejected(exc.message_dict) from None
+    shop.save()
+    return shop

@@ -9,6 +9,8 @@ without touching commerce.
   in the huey worker with `subscribe(..., in_worker=True)` for slow work.
 - `register_kind()` declares a kind once, with how it reads on the customer
   timeline, so the timeline can show entries of apps it has never heard of.
+- `publish_many()` does the same for a batch (one INSERT, each event dispatched
+  after the commit exactly as `publish()` would).
 - `record_history()` bulk-writes events for imported history without
   notifying anyone (nothing should react to a purchase from 2023 today).
 """
@@ -21,11 +23,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from treu.core.bulk import bulk_create_with_ids
 from treu.core.models import DomainEvent
 
 if TYPE_CHECKING:
@@ -55,6 +59,8 @@ class EventKind:
     describe: Callable[[DomainEvent], TimelineEntry] | None = None
     icon: str = "dot"
     on_timeline: bool = True
+    # False for internal kinds (a staff note) that must never leave treu, e.g. by webhook.
+    outbound: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,16 @@ def register_kind(
     describe: Callable[[DomainEvent], TimelineEntry] | None = None,
     icon: str = "dot",
     on_timeline: bool = True,
+    outbound: bool = True,
 ) -> EventKind:
-    kind = EventKind(name=name, label=label, describe=describe, icon=icon, on_timeline=on_timeline)
+    kind = EventKind(
+        name=name,
+        label=label,
+        describe=describe,
+        icon=icon,
+        on_timeline=on_timeline,
+        outbound=outbound,
+    )
     _kinds[name] = kind
     return kind
 
@@ -151,6 +165,26 @@ def publish(
     )
     transaction.on_commit(lambda: dispatch(event))
     return event
+
+
+def publish_many(new_events: Iterable[DomainEvent]) -> list[DomainEvent]:
+    """Publish a batch of events with one INSERT; each is dispatched after the commit.
+
+    Takes unsaved DomainEvent objects (kind, customer or customer_id, payload,
+    source, occurred_at — missing occurred_at means now) and applies the checks of
+    `publish()` to every one before anything is written.
+    """
+    batch = list(new_events)
+    now = timezone.now()
+    for event in batch:
+        kind(event.kind)
+        event.payload = event.payload or {}
+        _check_payload(event.payload)
+        if event.occurred_at is None:
+            event.occurred_at = now
+    for event in bulk_create_with_ids(DomainEvent, batch):
+        transaction.on_commit(partial(dispatch, event))
+    return batch
 
 
 def record_history(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> int:

@@ -63,4 +63,5 @@ def _note(event) -> TimelineEntry:
 events.register_kind(CUSTOMER_CREATED, label=gettext_lazy("Customer created"), describe=_created)
 events.register_kind(CUSTOMER_UPDATED, label=gettext_lazy("Customer updated"), describe=_updated)
 events.register_kind(CUSTOMER_MERGED, label=gettext_lazy("Customers merged"), describe=_merged)
-events.register_kind(NOTE_ADDED, label=gettext_lazy("Note added"), describe=_note)
+# A staff note is internal: it never leaves treu (no outbound webhook).
+events.register_kind(NOTE_ADDED, label=gettext_lazy("Note added"), describe=_note, outbound=False)

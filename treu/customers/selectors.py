@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,6 +90,18 @@ def customer_by_number(number: int) -> Customer | None:
 
 def customer_notes(customer: Customer, *, limit: int = 50) -> list[Note]:
     return list(customer.notes.select_related("author")[:limit])
+
+
+def customer_by_id(customer_id: int) -> Customer | None:
+    return Customer.objects.filter(pk=customer_id).first()
+
+
+def existing_customer_ids(customer_ids: Iterable[int]) -> set[int]:
+    """Which of these ids belong to a customer (one query; for checking a batch's references)."""
+    ids = set(customer_ids)
+    if not ids:
+        return set()
+    return set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def customer_by_email(email: str) -> Customer | None:

@@ -99,3 +99,27 @@ def test_an_unregistered_kind_still_reads_on_the_timeline(anna):
 
     event = DomainEvent(kind="gone.app", customer=anna, occurred_at=timezone.now())
     assert events.describe(event).title == "gone.app"
+
+
+def test_publish_many_writes_every_event_and_dispatches_each_after_commit(
+    django_capture_on_commit_callbacks, anna
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        written = events.publish_many(
+            [
+                DomainEvent(kind=KIND, customer=anna, payload={"n": 1}, source="batch"),
+                DomainEvent(kind=KIND, customer_id=anna.pk),
+            ]
+        )
+        assert received == []
+    assert all(event.pk for event in written) and written[1].occurred_at is not None
+    assert [pk for where, pk in received if where == "inline"] == [e.pk for e in written]
+    assert DomainEvent.objects.filter(kind=KIND, customer=anna).count() == 2
+
+
+def test_publish_many_checks_every_event_before_writing_any(anna):
+    with pytest.raises(events.UnknownEventKind):
+        events.publish_many([DomainEvent(kind=KIND), DomainEvent(kind="never.registered")])
+    with pytest.raises(ValueError, match="payload"):
+        events.publish_many([DomainEvent(kind=KIND, payload={"x": "y" * 9000})])
+    assert not DomainEvent.objects.filter(kind=KIND).exists()
