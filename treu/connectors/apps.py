@@ -6,3 +6,19 @@ class ConnectorsConfig(AppConfig):
     name = "treu.connectors"
     label = "connectors"
     verbose_name = _("Shop connections")
+
+    def ready(self) -> None:
+        from treu.connectors import privacy, tasks  # noqa: F401
+        from treu.core import navigation
+
+        # Owner only: the owner role holds every treu permission; no other role is granted.
+        navigation.register(
+            navigation.NavItem(
+                "connectors",
+                _("Shop connections"),
+                "connectors:list",
+                "connectors.view_shopconnection",
+                85,
+                section="system",
+            )
+        )
