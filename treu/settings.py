@@ -138,6 +138,9 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
+# Outbound webhooks: an endpoint is switched off after this many failed attempts in a row.
+TREU_WEBHOOK_DISABLE_AFTER = env_int("TREU_WEBHOOK_DISABLE_AFTER", 10)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
