@@ -653,7 +653,7 @@ def order_batch(request, payload: OrderBatchIn):
                 )
                 continue
         # Check the order before its customer is written, so a refused order leaves no trace.
-        problems = services._validate(_order_input(shop, item.external_id, item, customer_id))  # noqa: SLF001
+        problems = services.validate_order(_order_input(shop, item.external_id, item, customer_id))
         if problems:
             exc = services.OrderRejected(problems)
             results[index] = _rejected(index, from_service(exc, prefix=loc))

@@ -258,6 +258,9 @@ class Return(TimeStampedModel):
     )
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
     shipping_refund_cents = models.BigIntegerField(_("shipping refunded"), default=0)
+    # Money back that belongs to no item and not to shipping: a goodwill credit, or a
+    # shop's refund that names no items (WooCommerce sends refunds as a bare amount).
+    other_refund_cents = models.BigIntegerField(_("other refund"), default=0)
     amount_cents = models.BigIntegerField(_("amount refunded"))
     refunded_at = models.DateTimeField(_("refunded"), db_index=True)
 
@@ -272,7 +275,9 @@ class Return(TimeStampedModel):
                 name="return_unique_external_id",
             ),
             models.CheckConstraint(
-                condition=Q(amount_cents__gt=0) & Q(shipping_refund_cents__gte=0),
+                condition=Q(amount_cents__gt=0)
+                & Q(shipping_refund_cents__gte=0)
+                & Q(other_refund_cents__gte=0),
                 name="return_amount_positive",
             ),
         ]

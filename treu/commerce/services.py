@@ -94,7 +94,7 @@ class IngestResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _validate(data: OrderInput) -> dict[str, list[str]]:
+def validate_order(data: OrderInput) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = defaultdict(list)
     if not data.external_id.strip():
         errors["external_id"].append(_("The order has no id from the shop."))
@@ -269,7 +269,7 @@ def ingest_order(data: OrderInput) -> IngestResult:
     unless goods were already returned, in which case only status and dates move.
     Raises OrderRejected, writing nothing, when the order does not add up.
     """
-    errors = _validate(data)
+    errors = validate_order(data)
     if errors:
         raise OrderRejected(errors)
     header = _header(data)
@@ -339,7 +339,7 @@ def ingest_orders(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]
     results: list[IngestResult | OrderRejected | None] = [None] * len(batch)
     valid: list[tuple[int, OrderInput]] = []
     for i, data in enumerate(batch):
-        errors = _validate(data)
+        errors = validate_order(data)
         if errors:
             results[i] = OrderRejected(errors)
         else:
@@ -643,6 +643,7 @@ def record_return(
     reason: str = ReturnReason.OTHER,
     comment: str = "",
     shipping_refund_cents: int = 0,
+    other_refund_cents: int = 0,
     refunded_at: datetime | None = None,
     external_id: str = "",
     source: str = "",
@@ -658,10 +659,12 @@ def record_return(
         errors["order"].append(_("The order was cancelled; there is nothing to return."))
     if reason not in ReturnReason.values:
         errors["reason"].append(_("Unknown return reason."))
-    if not lines and shipping_refund_cents <= 0:
+    if not lines and shipping_refund_cents <= 0 and other_refund_cents <= 0:
         errors["lines"].append(_("Choose at least one item or refund shipping."))
     if shipping_refund_cents < 0:
         errors["shipping_refund_cents"].append(_("Amounts must not be negative."))
+    if other_refund_cents < 0:
+        errors["other_refund_cents"].append(_("Amounts must not be negative."))
     order_lines = {line.pk: line for line in order.lines.all()}
     already = dict(
         ReturnLine.objects.filter(order_line__order=order)
@@ -693,7 +696,11 @@ def record_return(
             errors[where].append(_("Item %(n)d: the refund exceeds what was paid.") % {"n": i})
             continue
         built.append(ReturnLine(order_line=line, quantity=item.quantity, amount_cents=amount))
-    total = sum(r.amount_cents for r in built) + max(shipping_refund_cents, 0)
+    total = (
+        sum(r.amount_cents for r in built)
+        + max(shipping_refund_cents, 0)
+        + max(other_refund_cents, 0)
+    )
     if not errors and total <= 0:
         errors["lines"].append(_("The refund amount is zero."))
     if not errors and order.refunded_cents + total > order.total_cents:
@@ -707,6 +714,7 @@ def record_return(
         reason=reason,
         comment=comment.strip(),
         shipping_refund_cents=shipping_refund_cents,
+        other_refund_cents=other_refund_cents,
         amount_cents=total,
         refunded_at=refunded_at or timezone.now(),
     )

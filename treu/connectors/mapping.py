@@ -54,7 +54,8 @@ class RefundData:
     external_id: str
     refunded_at: datetime | None
     lines: list[RefundLine] = field(default_factory=list)
-    other_cents: int = 0  # money back not tied to a line: shipping, or a refund without lines
+    shipping_cents: int = 0  # shipping paid back
+    other_cents: int = 0  # money back tied to neither a line nor shipping
     comment: str = ""
 
 

@@ -375,7 +375,7 @@ def _apply_customer(
 def _apply_order(connection: ShopConnection, ins: m.Instruction) -> Outcome:
     data = ins.order
     existing = commerce_selectors.order_by_external_id(connection.shop, data.external_id)
-    refunds = [r for r in ins.refunds if r.lines or r.other_cents > 0]
+    refunds = [r for r in ins.refunds if r.lines or r.shipping_cents > 0 or r.other_cents > 0]
     has_refunds = bool(refunds) or bool(existing and existing.refunded_cents)
     status = data.status
     if ins.cancelled and not has_refunds:
@@ -431,7 +431,8 @@ def _apply_refund(order, refund: m.RefundData, source: str) -> str:
         order,
         lines=items,
         comment=refund.comment,
-        shipping_refund_cents=refund.other_cents,
+        shipping_refund_cents=refund.shipping_cents,
+        other_refund_cents=refund.other_cents,
         refunded_at=refund.refunded_at,
         external_id=refund.external_id,
         source=source,

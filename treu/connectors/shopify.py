@@ -208,6 +208,20 @@ def refund(data: dict) -> m.RefundData:
         for t in data.get("transactions") or []
         if t.get("kind") == "refund" and t.get("status", "success") == "success"
     ]
+    # Shipping paid back: older API versions list it as an order adjustment (negative),
+    # newer ones as refund_shipping_lines.
+    shipping = -sum(
+        m.cents(a.get("amount"), what=_("Refund"))
+        for a in data.get("order_adjustments") or []
+        if a.get("kind") == "shipping_refund"
+    ) + sum(
+        m.cents(
+            ((s.get("subtotal_amount_set") or {}).get("shop_money") or {}).get("amount"),
+            what=_("Refund"),
+        )
+        for s in data.get("refund_shipping_lines") or []
+    )
+    other = 0
     if money:
         paid_back = sum(money)
         if paid_back < by_lines:
@@ -218,19 +232,16 @@ def refund(data: dict) -> m.RefundData:
                 m.RefundLine(line.line_external_id, line.quantity, share)
                 for line, share in zip(lines, shares, strict=True)
             ]
-            other = 0
+            shipping = 0
         else:
-            other = paid_back - by_lines
-    else:
-        other = -sum(
-            m.cents(a.get("amount"), what=_("Refund"))
-            for a in data.get("order_adjustments") or []
-            if a.get("kind") == "shipping_refund"
-        )
+            beyond_lines = paid_back - by_lines
+            shipping = min(max(shipping, 0), beyond_lines)
+            other = beyond_lines - shipping
     return m.RefundData(
         external_id=m.ext_id(data.get("id")),
         refunded_at=m.when(data.get("processed_at")) or m.when(data.get("created_at")),
         lines=lines,
+        shipping_cents=max(shipping, 0),
         other_cents=max(other, 0),
         comment=m.text(data.get("note"), 2000),
     )

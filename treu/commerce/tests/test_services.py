@@ -301,3 +301,17 @@ def test_a_batch_reports_each_order_and_refusals_do_not_stop_the_others(order_in
     assert not results[3].created and not results[3].changed
     assert "total_cents" in results[1].message_dict
     assert Order.objects.count() == 2
+
+
+def test_a_refund_without_items_is_recorded_as_such(shop, anna):
+    order = make_order(customer=anna, shop=shop, lines=((1, 3000, 700),))
+    record = services.record_return(order, lines=[], other_refund_cents=500, external_id="wc-9")
+    assert (record.amount_cents, record.other_refund_cents, record.shipping_refund_cents) == (
+        500,
+        500,
+        0,
+    )
+    order.refresh_from_db()
+    assert order.refunded_cents == 500
+    with pytest.raises(OrderRejected):
+        services.record_return(order, lines=[], other_refund_cents=-1)

@@ -106,8 +106,21 @@ def test_a_refund_with_shipping_money_back(send, shop_conn):
     _order(send, shop_conn)
     refund = payload("shopify_refund")
     refund["transactions"][0]["amount"] = "27.31"
+    refund["refund_shipping_lines"] = [
+        {"id": 1, "subtotal_amount_set": {"shop_money": {"amount": "4.90", "currency_code": "EUR"}}}
+    ]
     send(shop_conn, refund, topic="refunds/create", delivery="r-1")
-    assert Return.objects.get().shipping_refund_cents == 490
+    record = Return.objects.get()
+    assert (record.shipping_refund_cents, record.other_refund_cents) == (490, 0)
+
+
+def test_money_back_beyond_items_and_shipping_is_kept_apart(send, shop_conn):
+    _order(send, shop_conn)
+    refund = payload("shopify_refund")
+    refund["transactions"][0]["amount"] = "27.31"  # 4.90 more than the items, no shipping named
+    send(shop_conn, refund, topic="refunds/create", delivery="r-1")
+    record = Return.objects.get()
+    assert (record.shipping_refund_cents, record.other_refund_cents) == (0, 490)
 
 
 def test_a_refund_before_its_order_fails_and_succeeds_on_retry(send, shop_conn):
