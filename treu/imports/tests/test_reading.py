@@ -37,13 +37,13 @@ def test_separators_inside_quotes_do_not_count():
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"", "empty"),
-        (b"   \n\n", "empty"),
-        (b"order_id,item\n", "no data rows"),
-        (b"order_id,item\n,\n\n", "no data rows"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"", "leer"),
+        (b"   \n\n", "leer"),
+        (b"order_id,item\n", "keine Datenzeilen"),
+        (b"order_id,item\n,\n\n", "keine Datenzeilen"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Binärdaten"),
         ("order_id,item\nA,B\n".encode("utf-16"), "UTF-16"),
-        (b"order_id,item\nA,\x81\x8d\n", "neither UTF-8 nor Windows-1252"),
+        (b"order_id,item\nA,\x81\x8d\n", "weder UTF-8 noch Windows-1252"),
     ],
 )
 def test_it_refuses_files_it_cannot_read_with_a_reason(write_file, content, reason):
@@ -55,7 +55,7 @@ def test_it_refuses_files_it_cannot_read_with_a_reason(write_file, content, reas
 
 def test_a_bom_file_with_broken_bytes_is_refused(write_file):
     path = write_file(b"\xef\xbb\xbforder_id,item\nA,\xff\n")
-    with pytest.raises(FileRefused, match="invalid characters"):
+    with pytest.raises(FileRefused, match="ungültige Zeichen"):
         inspect(path)
 
 
