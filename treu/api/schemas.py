@@ -10,7 +10,15 @@ from typing import Annotated, Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 
 from treu.api.errors import ApiError
 
@@ -75,6 +83,15 @@ class StrictSchema(Schema):
     """Input schemas refuse fields they do not know, so a typo never passes silently."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values: Any, handler: ModelWrapValidatorHandler) -> Any:
+        # Replaces ninja Schema's validator of the same name, which with extra="forbid"
+        # validates every input twice, the second time through a DjangoGetter per nested
+        # object (meant for reading model instances): over half the time of a batch call.
+        # Input is parsed JSON (dicts), so one plain validation gives the same result.
+        return handler(values)
 
     @field_validator("*", mode="after")
     @classmethod

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,8 +27,7 @@ from treu.commerce.models import (
     Shop,
 )
 from treu.core import events
-from treu.core.bulk import bulk_create_with_ids, update_rows
-from treu.core.models import DomainEvent
+from treu.core.bulk import from_rows, insert_rows, update_rows
 from treu.core.money import CURRENCY, tax_from_gross
 from treu.customers import selectors as customer_selectors
 from treu.customers import services as customer_services
@@ -174,6 +174,18 @@ _HEADER_FIELDS = (
     "discount_cents", "total_cents", "tax_cents", "net_cents", "placed_at", "paid_at",
     "fulfilled_at", "delivered_at", "cancelled_at", "source_updated_at",
 )  # fmt: skip
+
+
+# The columns of a new order, in the order `_OrderBatch._create` builds its rows.
+_ORDER_COLUMNS = ("created_at", "updated_at", "shop_id", "external_id", "refunded_cents",
+                  *_HEADER_FIELDS)  # fmt: skip
+_LINE_COLUMNS = (
+    "order_id", "product_id", "external_id", "sku", "title", "quantity", "unit_price_cents",
+    "discount_cents", "total_cents", "tax_rate_bp", "tax_cents",
+)  # fmt: skip
+
+
+_header_values = itemgetter(*_HEADER_FIELDS)
 
 
 def _header(data: OrderInput) -> dict:
@@ -333,8 +345,9 @@ def ingest_orders(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]
     A refused order (OrderRejected) writes nothing and does not stop the others.
     Same semantics as `ingest_order` for each item in turn, including replays, stale
     versions and the same order twice in one batch (the later one updates the earlier).
-    Set-based: one transaction, a fixed number of queries for a batch of any size
-    (Django splits bulk INSERTs on SQLite, whose statements take at most 999 values).
+    Set-based: one transaction, a fixed number of queries for a batch of any size; new
+    orders, lines and events are written from plain tuples by `core.bulk.insert_rows`
+    (COPY on PostgreSQL), not from model instances.
     """
     results: list[IngestResult | OrderRejected | None] = [None] * len(batch)
     valid: list[tuple[int, OrderInput]] = []
@@ -401,7 +414,7 @@ class _OrderBatch:
 
     def __init__(self, results: list) -> None:
         self.results = results
-        self.events: list[DomainEvent] = []
+        self.events: list[events.NewEvent] = []
         self.affected_customers: set[int] = set()
         self.known_customers: set[int] = set()
         self.products: dict[str, int] = {}
@@ -513,41 +526,47 @@ class _OrderBatch:
         if skus:
             self.products.update(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
 
-    def _lines(self, order: Order, data: OrderInput) -> list[OrderLine]:
+    def _line_rows(self, order_id: int, data: OrderInput) -> list[tuple]:
+        products = self.products
         return [
-            OrderLine(
-                order=order,
-                product_id=self.products.get(line.sku) if line.sku else None,
-                external_id=line.external_id,
-                sku=line.sku,
-                title=line.title.strip()[:200],
-                quantity=line.quantity,
-                unit_price_cents=line.unit_price_cents,
-                discount_cents=line.discount_cents,
-                total_cents=line.total_cents,
-                tax_rate_bp=line.tax_rate_bp,
-                tax_cents=_line_tax(line),
+            (
+                order_id,
+                products.get(line.sku) if line.sku else None,
+                line.external_id,
+                line.sku,
+                line.title.strip()[:200],
+                line.quantity,
+                line.unit_price_cents,
+                line.discount_cents,
+                line.total_cents,
+                line.tax_rate_bp,
+                _line_tax(line),
             )
             for line in data.lines
         ]
 
-    def _create(self, new: list[_New]) -> list[tuple[int, DomainEvent]]:
+    def _create(self, new: list[_New]) -> list[tuple[int, events.NewEvent]]:
+        """Insert new orders and their lines from plain tuples (see `insert_rows`)."""
         if not new:
             return []
-        orders = bulk_create_with_ids(
-            Order,
-            [Order(shop=n.data.shop, external_id=n.data.external_id, **n.header) for n in new],
-        )
-        lines: list[OrderLine] = []
+        now = timezone.now()
+        rows = [
+            (now, now, n.data.shop.pk, n.data.external_id, 0, *_header_values(n.header))
+            for n in new
+        ]
+        ids = insert_rows(Order, _ORDER_COLUMNS, rows)
+        orders = from_rows(Order, _ORDER_COLUMNS, rows, ids)
+        lines: list[tuple] = []
         created_events = []
         for n, order in zip(new, orders, strict=True):
             i, data = n.index, n.data
-            lines += self._lines(order, data)
+            order._state.fields_cache["shop"] = data.shop
+            lines += self._line_rows(order.pk, data)
             item_count = sum(line.quantity for line in data.lines)
             created_events.append(
                 (
                     i,
-                    DomainEvent(
+                    events.NewEvent(
                         kind=ORDER_INGESTED,
                         customer_id=order.customer_id,
                         payload=_payload(order, item_count),
@@ -559,10 +578,10 @@ class _OrderBatch:
             self.results[i] = IngestResult(order=order, created=True, changed=True)
             if order.customer_id is not None:
                 self.affected_customers.add(order.customer_id)
-        bulk_create_with_ids(OrderLine, lines)
+        insert_rows(OrderLine, _LINE_COLUMNS, lines, return_ids=False)
         return created_events
 
-    def _update(self, changed: list[_Change]) -> list[tuple[int, DomainEvent]]:
+    def _update(self, changed: list[_Change]) -> list[tuple[int, events.NewEvent]]:
         if not changed:
             return []
         now = timezone.now()
@@ -586,7 +605,7 @@ class _OrderBatch:
             updated_events.append(
                 (
                     i,
-                    DomainEvent(
+                    events.NewEvent(
                         kind=kind,
                         customer_id=order.customer_id,
                         payload=_payload(order, item_count),
@@ -599,8 +618,11 @@ class _OrderBatch:
         relined = [c for c in changed if c.lines]
         if relined:
             OrderLine.objects.filter(order_id__in=[c.order.pk for c in relined]).delete()
-            bulk_create_with_ids(
-                OrderLine, [line for c in relined for line in self._lines(c.order, c.data)]
+            insert_rows(
+                OrderLine,
+                _LINE_COLUMNS,
+                [row for c in relined for row in self._line_rows(c.order.pk, c.data)],
+                return_ids=False,
             )
         return updated_events
 
@@ -779,20 +801,17 @@ def refresh_customer_summaries(customer_ids: Iterable[int | None]) -> None:
             count=Count("id"),
             total=Sum(F("total_cents") - F("refunded_cents")),
         )
+        .values_list("customer_id", "first", "last", "count", "total")
     )
-    summaries = {
-        customer_id: customer_services.OrderSummary(
-            first_order_at=None, last_order_at=None, order_count=0, total_spent_cents=0
-        )
-        for customer_id in ids
-    }
-    for row in rows:
-        summaries[row["customer_id"]] = customer_services.OrderSummary(
-            first_order_at=row["first"],
-            last_order_at=row["last"],
-            order_count=row["count"],
-            total_spent_cents=row["total"] or 0,
-        )
+    nothing = customer_services.OrderSummary(
+        first_order_at=None, last_order_at=None, order_count=0, total_spent_cents=0
+    )
+    summaries = dict.fromkeys(ids, nothing)
+    for customer_id, first, last, count, total in rows:
+        summaries[customer_id] = customer_services.OrderSummary(
+            first_order_at=first, last_order_at=last, order_count=count,
+            total_spent_cents=total or 0,
+        )  # fmt: skip
     customer_services.set_order_summaries(summaries)
 
 

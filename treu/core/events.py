@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
-from treu.core.bulk import bulk_create_with_ids
+from treu.core.bulk import from_rows, insert_rows
 from treu.core.models import DomainEvent
 
 if TYPE_CHECKING:
@@ -167,24 +167,69 @@ def publish(
     return event
 
 
-def publish_many(new_events: Iterable[DomainEvent]) -> list[DomainEvent]:
-    """Publish a batch of events with one INSERT; each is dispatched after the commit.
+class NewEvent(NamedTuple):
+    """An event to publish with `publish_many`, lighter to build than a DomainEvent."""
+
+    kind: str
+    customer_id: int | None = None
+    payload: dict[str, Any] | None = None
+    source: str = ""
+    occurred_at: datetime | None = None
+
+
+_EVENT_COLUMNS = ("kind", "customer_id", "occurred_at", "recorded_at", "source", "payload")
+
+
+def publish_many(new_events: Iterable[DomainEvent | NewEvent]) -> list[DomainEvent]:
+    """Publish a batch of events with one bulk write; each is dispatched after the commit.
 
     Takes unsaved DomainEvent objects (kind, customer or customer_id, payload,
-    source, occurred_at — missing occurred_at means now) and applies the checks of
-    `publish()` to every one before anything is written.
+    source, occurred_at — missing occurred_at means now) or NewEvents, and applies
+    the checks of `publish()` to every one before anything is written. Returns the
+    saved DomainEvents (the objects given, or new ones for NewEvents), in order.
     """
     batch = list(new_events)
+    if not batch:
+        return []
     now = timezone.now()
+    rows, written = [], []
+    not_json: TypeError | None = None
     for event in batch:
         kind(event.kind)
-        event.payload = event.payload or {}
-        _check_payload(event.payload)
-        if event.occurred_at is None:
-            event.occurred_at = now
-    for event in bulk_create_with_ids(DomainEvent, batch):
-        transaction.on_commit(partial(dispatch, event))
-    return batch
+        if isinstance(event, DomainEvent):
+            customer_id = (
+                event.customer.pk
+                if event.customer_id is None and event.customer
+                else event.customer_id
+            )
+        else:
+            customer_id = event.customer_id
+        payload = event.payload or {}
+        row = (event.kind, customer_id, event.occurred_at or now, now, event.source, payload)
+        rows.append(row)
+        try:  # encoded once: for the size check and as the stored text
+            encoded = json.dumps(payload)
+        except TypeError as error:  # not JSON: checked like the rest, then refused unwritten
+            _check_payload(payload)
+            not_json = not_json or error
+            continue
+        if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+            _check_payload(payload)
+        written.append((*row[:-1], encoded))
+    if not_json:
+        raise not_json
+    ids = insert_rows(DomainEvent, _EVENT_COLUMNS, written, encoded=("payload",))
+    saved = from_rows(DomainEvent, _EVENT_COLUMNS, rows, ids)
+    for n, event in enumerate(batch):
+        if isinstance(event, DomainEvent):  # the caller's object becomes the saved one
+            for name, value in zip(_EVENT_COLUMNS, rows[n], strict=True):
+                setattr(event, name, value)
+            event.pk, event._state.adding, event._state.db = ids[n], False, saved[n]._state.db
+            saved[n] = event
+    on_commit = transaction.get_connection().on_commit  # looked up once, not per event
+    for event in saved:
+        on_commit(partial(dispatch, event))
+    return saved
 
 
 def record_history(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> int:

@@ -61,5 +61,8 @@ def tax_from_gross(gross_cents: int, rate_basis_points: int) -> int:
     """VAT contained in a gross amount, e.g. 19 % = 1900 basis points, rounded half up."""
     if rate_basis_points <= 0:
         return 0
-    tax = Decimal(gross_cents) * rate_basis_points / (10000 + rate_basis_points)
-    return int(tax.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    # Exact integer arithmetic (hot in batch ingestion): half up, away from zero, as
+    # Decimal's ROUND_HALF_UP would round gross * rate / (10000 + rate).
+    divisor = 2 * (10000 + rate_basis_points)
+    tax = (2 * abs(gross_cents) * rate_basis_points + divisor // 2) // divisor
+    return tax if gross_cents >= 0 else -tax

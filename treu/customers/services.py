@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treu.core import events
-from treu.core.bulk import bulk_create_with_ids, update_rows
+from treu.core.bulk import bulk_create_with_ids, update_rows, update_values
 from treu.core.models import DomainEvent
 from treu.core.sequences import next_number, reserve_numbers
 from treu.customers.events import CUSTOMER_CREATED, CUSTOMER_MERGED, CUSTOMER_UPDATED, NOTE_ADDED
@@ -370,6 +370,8 @@ class _CustomerBatch:
             for link in ExternalId.objects.select_related("customer").filter(wanted):
                 customer = known.setdefault(link.customer_id, link.customer)
                 self.by_link[(link.shop_id, link.external_id)] = customer
+        # Emails are unique: those of customers found by their shop id need no second look.
+        emails -= {customer.email for customer in known.values()}
         if emails:
             for customer in Customer.objects.filter(email__in=emails):
                 known.setdefault(customer.pk, customer)
@@ -517,23 +519,18 @@ class OrderSummary:
 
 
 def set_order_summaries(summaries: dict[int, OrderSummary]) -> None:
-    """Store the order figures of many customers at once (one UPDATE per 1,000 customers)."""
+    """Store the order figures of many customers at once (one UPDATE, no model instances)."""
     if not summaries:
         return
-    update_rows(
+    update_values(
         Customer,
+        ["first_order_at", "last_order_at", "order_count", "total_spent_cents"],
         [
-            Customer(
-                pk=customer_id,
-                first_order_at=s.first_order_at,
-                last_order_at=s.last_order_at,
-                order_count=s.order_count,
-                total_spent_cents=max(s.total_spent_cents, 0),
-            )
+            (customer_id, s.first_order_at, s.last_order_at, s.order_count,
+             max(s.total_spent_cents, 0))
             for customer_id, s in summaries.items()
         ],
-        ["first_order_at", "last_order_at", "order_count", "total_spent_cents"],
-    )
+    )  # fmt: skip
 
 
 def set_order_summary(

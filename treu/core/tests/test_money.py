@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -54,3 +54,16 @@ def test_vat_is_never_more_than_the_gross_amount(gross, rate):
     # the net amount times the rate comes back to the tax within one cent of rounding
     net = gross - tax
     assert abs(Decimal(net) * rate / 10000 - tax) <= 1
+
+
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.integers(min_value=-100, max_value=10000),
+)
+def test_vat_rounds_half_up_exactly_like_decimal(gross, rate):
+    # tax_from_gross works in integers for speed; it must round as Decimal's ROUND_HALF_UP.
+    expected = 0
+    if rate > 0:
+        exact = Decimal(gross) * rate / (10000 + rate)
+        expected = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert tax_from_gross(gross, rate) == expected
