@@ -415,7 +415,10 @@ class _OrderBatch:
     def __init__(self, results: list) -> None:
         self.results = results
         self.events: list[events.NewEvent] = []
+        # Customers whose figures an update touched: recomputed from their orders.
         self.affected_customers: set[int] = set()
+        # Customers who only got new orders: those are added to their stored figures.
+        self.grown_customers: dict[int, list[Order]] = defaultdict(list)
         self.known_customers: set[int] = set()
         self.products: dict[str, int] = {}
 
@@ -435,6 +438,13 @@ class _OrderBatch:
             self._round(items)
         events.publish_many(self.events)
         refresh_customer_summaries(self.affected_customers)
+        add_to_customer_summaries(
+            {
+                customer_id: orders
+                for customer_id, orders in self.grown_customers.items()
+                if customer_id not in self.affected_customers
+            }
+        )
 
     def _refuse_unknown_customer(self, i: int, data: OrderInput) -> bool:
         if data.customer_id is None or data.customer_id in self.known_customers:
@@ -576,8 +586,8 @@ class _OrderBatch:
                 )
             )
             self.results[i] = IngestResult(order=order, created=True, changed=True)
-            if order.customer_id is not None:
-                self.affected_customers.add(order.customer_id)
+            if order.customer_id is not None and order.status != OrderStatus.CANCELLED:
+                self.grown_customers[order.customer_id].append(order)
         insert_rows(OrderLine, _LINE_COLUMNS, lines, return_ids=False)
         return created_events
 
@@ -782,6 +792,27 @@ def refresh_customer_summary(customer_id: int | None) -> None:
         last_order_at=agg["last"],
         order_count=agg["count"],
         total_spent_cents=agg["total"] or 0,
+    )
+
+
+def add_to_customer_summaries(new_orders: dict[int, list[Order]]) -> None:
+    """Count brand-new orders into their customers' stored figures, without re-reading orders.
+
+    Only for orders just created (never for changes: those need `refresh_customer_summary`),
+    and only cancelled orders left out, as the recount would. The figures are combined
+    with the stored ones in the UPDATE itself, so two batches for one customer both count.
+    """
+    customer_services.add_to_order_summaries(
+        {
+            customer_id: customer_services.OrderSummary(
+                first_order_at=min(order.placed_at for order in orders),
+                last_order_at=max(order.placed_at for order in orders),
+                order_count=len(orders),
+                total_spent_cents=sum(order.total_cents - order.refunded_cents for order in orders),
+            )
+            for customer_id, orders in new_orders.items()
+            if orders
+        }
     )
 
 

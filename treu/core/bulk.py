@@ -14,6 +14,8 @@ from functools import partial
 from typing import TypeVar
 
 from django.db import connection, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=models.Model)
 _PLAIN = {
@@ -148,6 +150,83 @@ def update_values(
             prepared.append(values)
         rows = prepared
     return _update(model, columns, rows)
+
+
+_COMBINE = {
+    # op: (PostgreSQL with the stored value c.col and the new one v.cN, SQLite with `?`)
+    "add": ("{stored} + {new}", "{col} + %s"),
+    "min": ("LEAST({stored}, {new})", "coalesce(min({col}, %s), %s)"),
+    "max": ("GREATEST({stored}, {new})", "coalesce(max({col}, %s), %s)"),
+}
+
+
+def combine_values(
+    model: type[models.Model], fields: Sequence[tuple[str, str]], rows: Sequence[Sequence]
+) -> int:
+    """Fold values into existing rows: `(field, op)` with op "add", "min" or "max".
+
+    Like `update_values` (rows are `(pk, value, …)`), but each new value is combined
+    with the stored one inside the statement (NULL stored counts as absent), so no read
+    is needed first and two transactions adding to the same row both count: PostgreSQL
+    re-reads a row changed by a concurrent commit before applying the expression.
+    """
+    if not rows:
+        return 0
+    opts = model._meta
+    columns = [opts.get_field(name) for name, _op in fields]
+    ops = [op for _name, op in fields]
+    unknown = set(ops) - set(_COMBINE)
+    if unknown:
+        raise ValueError(f"Unknown ways to combine: {sorted(unknown)}")
+    vendor = connection.vendor
+    adapters = [
+        (n, adapt)
+        for n, f in enumerate(columns, start=1)
+        if (adapt := _adapter(f, vendor)) is not None
+    ]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index, adapt in adapters:
+            values[index] = adapt(values[index])
+        prepared.append(values)
+    qn = connection.ops.quote_name
+    table, pk = qn(opts.db_table), qn(opts.pk.column)
+    if vendor == "postgresql":
+        width = len(columns) + 1
+        arrays = [[row[n] for row in prepared] for n in range(width)]
+        unnest = ", ".join(
+            f"%s::{field.cast_db_type(connection)}[]" for field in [opts.pk, *columns]
+        )
+        names = ", ".join(f"c{n}" for n in range(width))
+        assignments = ", ".join(
+            f"{qn(field.column)} = "
+            + _COMBINE[op][0].format(stored=f"{table}.{qn(field.column)}", new=f"v.c{n}")
+            for n, (field, op) in enumerate(zip(columns, ops, strict=True), start=1)
+        )
+        sql = (
+            f"UPDATE {table} SET {assignments} "  # noqa: S608 - names from the model
+            f"FROM unnest({unnest}) AS v({names}) WHERE {table}.{pk} = v.c0"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, arrays)
+            return cursor.rowcount
+    if vendor == "sqlite":
+        assignments = ", ".join(
+            f"{qn(field.column)} = " + _COMBINE[op][1].format(col=qn(field.column))
+            for field, op in zip(columns, ops, strict=True)
+        )
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - model names
+        params = []
+        for row in prepared:
+            values = []
+            for value, op in zip(row[1:], ops, strict=True):
+                values += [value] if op == "add" else [value, value]
+            params.append((*values, row[0]))
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+            return cursor.rowcount
+    raise NotImplementedError(vendor)  # pragma: no cover - treu runs on these two
 
 
 def _update(model: type[models.Model], columns: list, rows: Sequence[Sequence]) -> int:
@@ -298,20 +377,41 @@ def from_rows(
 ) -> list[M]:
     """Model instances for rows written by `insert_rows`, as if just loaded from the database.
 
-    Uses the positional constructor (what querysets use), several times cheaper than
-    keyword arguments. Fields not in `fields` are left deferred (loaded on access).
+    Fields not in `fields` are left deferred (loaded on access). The instances are built
+    by filling their `__dict__` (what `Model.__init__` ends up with), because `__init__`
+    costs several microseconds per field, mostly in the foreign-key descriptors' checks,
+    which is most of the time a batch spends on its results; `__init__` is used when
+    someone listens to the model's `pre_init`/`post_init` signals, which it sends.
     """
     opts = model._meta
     where = {name: n for n, name in enumerate(fields)}
-    order = [where.get(f.attname) for f in opts.concrete_fields]
-    pk_index = [f.attname for f in opts.concrete_fields].index(opts.pk.attname)
     alias = connection.alias
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        order = [where.get(f.attname) for f in opts.concrete_fields]
+        pk_index = [f.attname for f in opts.concrete_fields].index(opts.pk.attname)
+        objs = []
+        for pk_value, row in zip(ids, rows, strict=True):
+            values = [models.DEFERRED if n is None else row[n] for n in order]
+            values[pk_index] = pk_value
+            obj = model(*values)
+            obj._state.adding = False
+            obj._state.db = alias
+            objs.append(obj)
+        return objs
+    names = [f.attname for f in opts.concrete_fields if f.attname in where]
+    positions = [where[name] for name in names]
+    pk_name = opts.pk.attname
+    new = object.__new__
     objs = []
     for pk_value, row in zip(ids, rows, strict=True):
-        values = [models.DEFERRED if n is None else row[n] for n in order]
-        values[pk_index] = pk_value
-        obj = model(*values)
-        obj._state.adding = False
-        obj._state.db = alias
+        obj = new(model)
+        state = ModelState()
+        state.adding = False
+        state.db = alias
+        values = obj.__dict__
+        values["_state"] = state
+        for name, n in zip(names, positions, strict=True):
+            values[name] = row[n]
+        values[pk_name] = pk_value
         objs.append(obj)
     return objs

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treu.core import events
-from treu.core.bulk import bulk_create_with_ids, update_rows, update_values
+from treu.core.bulk import bulk_create_with_ids, combine_values, update_rows, update_values
 from treu.core.models import DomainEvent
 from treu.core.sequences import next_number, reserve_numbers
 from treu.customers.events import CUSTOMER_CREATED, CUSTOMER_MERGED, CUSTOMER_UPDATED, NOTE_ADDED
@@ -529,6 +529,21 @@ def set_order_summaries(summaries: dict[int, OrderSummary]) -> None:
             (customer_id, s.first_order_at, s.last_order_at, s.order_count,
              max(s.total_spent_cents, 0))
             for customer_id, s in summaries.items()
+        ],
+    )  # fmt: skip
+
+
+def add_to_order_summaries(additions: dict[int, OrderSummary]) -> None:
+    """Add the figures of new orders to what is stored (earliest, latest, count, spent)."""
+    combine_values(
+        Customer,
+        [
+            ("first_order_at", "min"), ("last_order_at", "max"), ("order_count", "add"),
+            ("total_spent_cents", "add"),
+        ],
+        [
+            (customer_id, s.first_order_at, s.last_order_at, s.order_count, s.total_spent_cents)
+            for customer_id, s in additions.items()
         ],
     )  # fmt: skip
 

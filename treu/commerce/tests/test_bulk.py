@@ -215,8 +215,8 @@ def test_new_orders_take_a_constant_number_of_queries(shop, anna, ben):
     small = _queries(_new_orders(shop, [anna.pk, ben.pk], 10, "s"))
     large = _queries(_new_orders(shop, [anna.pk, ben.pk], 100, "l"))
     # savepoint, customers, existing orders, products, ids + INSERT orders, INSERT lines,
-    # ids + INSERT events, summary aggregate, summary UPDATE, release
-    assert small == large == 12
+    # ids + INSERT events, one UPDATE adding the new orders to the customers' figures, release
+    assert small == large == 11
 
 
 def test_a_replayed_batch_reads_and_writes_nothing_else(shop, anna, ben):
@@ -311,3 +311,70 @@ def test_line_products_are_resolved_by_sku(shop):
     espresso = ProductFactory(sku="ESP-1000")
     services.ingest_orders([order(shop, "1", lines=(0, 2))])
     assert list(OrderLine.objects.values_list("product_id", flat=True)) == [espresso.pk, None]
+
+
+def test_new_orders_add_to_the_figures_a_customer_already_has(shop, anna):
+    services.ingest_order(
+        order(shop, "old", customer_id=anna.pk, placed_at=NOW - timedelta(days=40))
+    )
+    services.ingest_orders(
+        [
+            order(shop, "n1", lines=(1,), customer_id=anna.pk, placed_at=NOW - timedelta(days=2)),
+            order(shop, "n2", customer_id=anna.pk, status=OrderStatus.CANCELLED),
+            order(shop, "n3", lines=(3,), customer_id=anna.pk, placed_at=NOW - timedelta(days=1)),
+        ]
+    )
+    anna.refresh_from_db()
+    stored = (anna.first_order_at, anna.last_order_at, anna.order_count, anna.total_spent_cents)
+    services.refresh_customer_summary(anna.pk)
+    anna.refresh_from_db()
+    assert stored == (
+        anna.first_order_at,
+        anna.last_order_at,
+        anna.order_count,
+        anna.total_spent_cents,
+    )
+    assert stored[:3] == (NOW - timedelta(days=40), NOW - timedelta(days=1), 3)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_at_once_for_one_customer_both_count(shop, anna):
+    """Two importers writing new orders of one customer at the same moment.
+
+    The second batch runs while the first has written but not committed; a figure
+    computed from what it can see then would miss the first batch's 50 orders.
+    """
+    import threading
+    import time
+
+    first_written = threading.Event()
+    failures = []
+
+    def ingest(prefix: str) -> None:
+        try:
+            batch = [order(shop, f"{prefix}{n}", customer_id=anna.pk) for n in range(50)]
+            if prefix == "a":
+                with transaction.atomic():
+                    results = services.ingest_orders(batch)
+                    first_written.set()
+                    time.sleep(0.5)  # the other batch starts meanwhile
+            else:
+                assert first_written.wait(timeout=10)
+                results = services.ingest_orders(batch)
+            failures.extend(r for r in results if isinstance(r, OrderRejected))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingest, args=(p,)) for p in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    anna.refresh_from_db()
+    assert anna.order_count == Order.objects.filter(customer=anna).count() == 100
+    spent = sum(Order.objects.filter(customer=anna).values_list("total_cents", flat=True))
+    assert anna.total_spent_cents == spent
