@@ -17,8 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treu.core import events
-from treu.core.bulk import bulk_create_with_ids, combine_values, update_rows, update_values
-from treu.core.models import DomainEvent
+from treu.core.bulk import (
+    bulk_create_with_ids,
+    combine_values,
+    insert_rows,
+    update_rows,
+    update_values,
+)
 from treu.core.sequences import next_number, reserve_numbers
 from treu.customers.events import CUSTOMER_CREATED, CUSTOMER_MERGED, CUSTOMER_UPDATED, NOTE_ADDED
 from treu.customers.models import (
@@ -342,8 +347,9 @@ class _CustomerBatch:
         self.created: list[Customer] = []
         self.dirty: dict[int, Customer] = {}
         self.email_moved: set[int] = set()
-        self.links: list[ExternalId] = []
-        self.events: list[DomainEvent] = []
+        self.links: list[tuple[Customer, int, str]] = []  # (customer, shop id, id in that shop)
+        # (kind, customer, payload, occurred_at): new customers get their id only when written.
+        self.events: list[tuple[str, Customer, dict, datetime | None]] = []
 
     def run(self, batch: list[CustomerInput]) -> list[UpsertResult | CustomerError]:
         self._load(batch)
@@ -394,9 +400,7 @@ class _CustomerBatch:
             customer, created, changed = customer, False, self._update(customer, given)
         if link_key and link_key not in self.by_link:
             self.by_link[link_key] = customer
-            self.links.append(
-                ExternalId(customer=customer, shop=item.shop, external_id=item.external_id)
-            )
+            self.links.append((customer, item.shop.pk, item.external_id))
         return customer, created, changed, {f: getattr(customer, f) for f in _SNAPSHOT_FIELDS}
 
     def _create(self, item: CustomerInput, email: str | None, given: dict) -> Customer:
@@ -422,13 +426,7 @@ class _CustomerBatch:
         if email:
             self.by_email[email] = customer
         self.events.append(
-            DomainEvent(
-                kind=CUSTOMER_CREATED,
-                customer=customer,
-                payload={"source_channel": item.source_channel},
-                source=self.event_source,
-                occurred_at=item.occurred_at,
-            )
+            (CUSTOMER_CREATED, customer, {"source_channel": item.source_channel}, item.occurred_at)
         )
         return customer
 
@@ -461,14 +459,7 @@ class _CustomerBatch:
             self.dirty[customer.pk] = customer
             if "email" in changed:
                 self.email_moved.add(customer.pk)
-        self.events.append(
-            DomainEvent(
-                kind=CUSTOMER_UPDATED,
-                customer=customer,
-                payload={"fields": changed},
-                source=self.event_source,
-            )
-        )
+        self.events.append((CUSTOMER_UPDATED, customer, {"fields": changed}, None))
         return changed
 
     def _write(self) -> None:
@@ -488,8 +479,20 @@ class _CustomerBatch:
                 customer.number = first + offset
             bulk_create_with_ids(Customer, self.created)
         if self.links:
-            bulk_create_with_ids(ExternalId, self.links)
-        events.publish_many(self.events)
+            now = timezone.now()
+            insert_rows(
+                ExternalId,
+                ("customer_id", "shop_id", "external_id", "created_at"),
+                [
+                    (customer.pk, shop_id, external_id, now)
+                    for customer, shop_id, external_id in self.links
+                ],
+                return_ids=False,
+            )
+        events.publish_many(
+            events.NewEvent(kind, customer.pk, payload, self.event_source, occurred_at)
+            for kind, customer, payload, occurred_at in self.events
+        )
 
     @staticmethod
     def _results(outcomes) -> list[UpsertResult | CustomerError]:

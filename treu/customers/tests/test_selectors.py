@@ -129,3 +129,22 @@ def test_search_hits_are_listed_alphabetically(people):
     assert [c.last_name for c in found] == ["Müller", "Schmidt"]
     newest = selectors.customer_list(selectors.CustomerFilters(query="müll", ordering="-spent"))
     assert newest.query.order_by == ("-total_spent_cents", "-id")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("anna.schmidt@", "_like"),  # the varchar_pattern_ops index Django adds for unique email
+        ("schmi", "customer_search_"),
+    ],
+)
+def test_prefix_searches_can_use_an_index_on_postgresql(query, index):
+    from django.db import connection
+
+    CustomerFactory.create_batch(3)
+    qs = selectors.customer_list(selectors.CustomerFilters(query=query))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # what the planner picks on big tables
+        plan = qs.explain()
+    assert index in plan
