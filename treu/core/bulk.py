@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import partial
+from operator import itemgetter
 from typing import TypeVar
 
 from django.db import connection, models
@@ -18,6 +19,7 @@ from django.db.models import signals
 from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=models.Model)
+_first = itemgetter(0)
 _PLAIN = {
     "CharField": str, "TextField": str, "SlugField": str, "IntegerField": int,
     "BigIntegerField": int, "PositiveIntegerField": int, "PositiveBigIntegerField": int,
@@ -185,7 +187,7 @@ def combine_values(
         if (adapt := _adapter(f, vendor)) is not None
     ]
     prepared = []
-    for row in rows:
+    for row in sorted(rows, key=_first):  # in key order, as `_update` explains
         values = list(row)
         for index, adapt in adapters:
             values[index] = adapt(values[index])
@@ -230,6 +232,9 @@ def combine_values(
 
 
 def _update(model: type[models.Model], columns: list, rows: Sequence[Sequence]) -> int:
+    # In key order: pages and index entries are visited in sequence, and two batches
+    # updating the same rows lock them in the same order instead of deadlocking.
+    rows = sorted(rows, key=_first)
     vendor = connection.vendor
     opts = model._meta
     qn = connection.ops.quote_name

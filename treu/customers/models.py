@@ -68,7 +68,6 @@ class Customer(TimeStampedModel):
         max_length=16,
         choices=SourceChannel.choices,
         default=SourceChannel.ONLINE_SHOP,
-        db_index=True,
     )
     source_shop = models.ForeignKey(
         "commerce.Shop",
@@ -79,6 +78,9 @@ class Customer(TimeStampedModel):
         related_name="+",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+
+    # customer_newest (created_at, id) serves created_at lookups too: no index of its own.
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     # Order summary, kept current by commerce so lists can sort and filter on an index.
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
@@ -96,10 +98,14 @@ class Customer(TimeStampedModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         permissions = [("merge_customer", _("Can merge duplicate customers"))]
-        # Prefix-search indexes for the name and email columns are created per database
-        # in migration 0002 (SQLite needs NOCASE, PostgreSQL varchar_pattern_ops).
+        # Prefix-search indexes for the name (and on SQLite the email) columns are created
+        # per database in migrations 0002/0003 (SQLite needs NOCASE, PostgreSQL
+        # varchar_pattern_ops, which Django already adds for the unique email). Every index
+        # here is paid for by each order ingested: the order figures change with it.
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="customer_newest"),
+            # A plain index: db_index would add a second, LIKE-only one on PostgreSQL.
+            models.Index(fields=["source_channel"], name="customer_source_channel"),
         ]
         constraints = [
             models.CheckConstraint(
