@@ -81,6 +81,15 @@ def order_by_external_id(shop: Shop, external_id: str) -> Order | None:
     )
 
 
+def lines_of_orders(order_ids: list[int]) -> QuerySet[OrderLine]:
+    """The lines of many orders with their order, in order: one query (loyalty's batch award)."""
+    return (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .select_related("order")
+        .order_by("order_id", "id")
+    )
+
+
 def order_detail(order_id: int) -> Order:
     """The order with its lines (each with `returned_quantity`) and its returns."""
     returned = (

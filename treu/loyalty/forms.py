@@ -1,0 +1,35 @@
+"""Forms of the loyalty pages. Writes go through services; these only read and check input."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from treu.loyalty.models import ProgramSettings
+from treu.loyalty.services import SETTINGS_FIELDS
+
+
+class MemberSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Number, name or email")}),
+    )
+
+
+class ProgramSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ProgramSettings
+        fields = SETTINGS_FIELDS
+        widgets = {"membership": forms.RadioSelect, "points_basis": forms.RadioSelect}
+
+
+class AdjustForm(forms.Form):
+    points = forms.IntegerField(
+        label=_("Points"),
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text=_("Positive to add, negative to take away."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -1,0 +1,47 @@
+"""Reads of the loyalty programme: settings, members, ledgers."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from treu.customers import selectors as customer_selectors
+from treu.loyalty.models import SETTINGS_PK, EntryStatus, Member, PointsEntry, ProgramSettings
+
+
+def program_settings() -> ProgramSettings:
+    """The saved settings, or unsaved defaults: the programme starts when they are first saved."""
+    return ProgramSettings.objects.filter(pk=SETTINGS_PK).first() or ProgramSettings(pk=SETTINGS_PK)
+
+
+def member_of(customer_id: int) -> Member | None:
+    return Member.objects.filter(customer_id=customer_id).first()
+
+
+def member_list(*, query: str = "") -> QuerySet[Member]:
+    """Members with their customer; the search is the customer list's (number, email, name)."""
+    qs = Member.objects.select_related("customer")
+    if query.strip():
+        found = customer_selectors.customer_list(customer_selectors.CustomerFilters(query=query))
+        return qs.filter(customer__in=found.values("pk")).order_by(
+            "customer__last_name", "customer__first_name", "id"
+        )
+    return qs.order_by("-joined_at", "-id")
+
+
+def member_detail(member_id: int) -> Member:
+    return Member.objects.select_related("customer").get(pk=member_id)
+
+
+def member_ledger(member: Member) -> QuerySet[PointsEntry]:
+    """Newest first, with what a row links to."""
+    return PointsEntry.objects.filter(member=member).select_related("order", "staff_user")
+
+
+def ledger_sums(member_id: int) -> tuple[int, int]:
+    """(available, pending) summed from the ledger itself: the truth the member row mirrors."""
+    sums = PointsEntry.objects.filter(member_id=member_id).aggregate(
+        available=Coalesce(Sum("points", filter=Q(status=EntryStatus.AVAILABLE)), 0),
+        pending=Coalesce(Sum("points", filter=Q(status=EntryStatus.PENDING)), 0),
+    )
+    return sums["available"], sums["pending"]

@@ -1,0 +1,29 @@
+"""What loyalty does when commerce reports something. Handlers are idempotent."""
+
+from __future__ import annotations
+
+from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED, ORDER_UPDATED
+from treu.core.events import subscribe
+from treu.loyalty import services
+
+
+@subscribe(ORDER_INGESTED)
+def award_points_for_order(event) -> None:
+    services.award_points_for_orders([event.payload["order_id"]])
+
+
+@subscribe(ORDER_CANCELLED)
+def take_back_points_of_cancelled_order(event) -> None:
+    order_id = event.payload["order_id"]
+    services.settle_order_points(order_id, cause=f"cancel:{order_id}")
+
+
+@subscribe(ORDER_REFUNDED)
+def take_back_points_of_returned_goods(event) -> None:
+    p = event.payload
+    services.settle_order_points(p["order_id"], cause=f"return:{p.get('return_id', event.pk)}")
+
+
+@subscribe(ORDER_UPDATED)
+def follow_order_changes(event) -> None:
+    services.follow_order_change(event.payload["order_id"], cause=f"update:{event.pk}")
