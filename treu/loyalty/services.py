@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -336,8 +336,14 @@ def award_points_for_orders(order_ids: Iterable[int], *, now: datetime | None = 
             by_order[order.pk].append(line)
     if not by_order:
         return 0
-    with transaction.atomic():
-        return _award(by_order, program, now=now)
+    try:
+        with transaction.atomic():
+            return _award(by_order, program, now=now)
+    except IntegrityError:
+        # Another worker made one of these customers a member (or awarded these lines) at
+        # the same moment; a second pass sees and locks its rows and writes only what's left.
+        with transaction.atomic():
+            return _award(by_order, program, now=now)
 
 
 def _award(by_order: dict[int, list], program: ProgramSettings, *, now: datetime) -> int:
