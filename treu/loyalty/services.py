@@ -353,9 +353,11 @@ def _award(by_order: dict[int, list], program: ProgramSettings, *, now: datetime
         missing = [cid for cid in customer_ids if cid not in members]
         if missing:
             members.update(_create_members(missing, program, now=now, source="loyalty"))
-    keys = [f"earn:line:{line.pk}" for lines in by_order.values() for line in lines]
-    keys += [f"earn:shipping:{order_id}" for order_id in by_order]
-    done = set(PointsEntry.objects.filter(key__in=keys).values_list("key", flat=True))
+    done = set(
+        PointsEntry.objects.filter(order_id__in=list(by_order), kind=EntryKind.EARN).values_list(
+            "key", flat=True
+        )
+    )
     rate = Rate(
         points_per_euro=program.points_per_euro,
         basis=program.points_basis,

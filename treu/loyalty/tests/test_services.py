@@ -4,7 +4,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from treu.commerce import services as commerce
@@ -183,6 +184,33 @@ def test_awarding_a_batch_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         awarded = services.award_points_for_orders([o.pk for o in orders])
     assert awarded == 20 * 14
+
+
+def test_batch_ingestion_with_points_takes_a_fixed_number_of_queries(
+    anna_member, anna, shop, django_capture_on_commit_callbacks
+):
+    def ingest(prefix: str, n: int) -> int:
+        batch = [
+            commerce.OrderInput(
+                shop=shop,
+                external_id=f"{prefix}{i}",
+                customer_id=anna.pk,
+                placed_at=timezone.now() - timedelta(hours=1),
+                lines=[commerce.LineInput(title="Bohnen", quantity=1, unit_price_cents=1000)],
+                total_cents=1000,
+            )
+            for i in range(n)
+        ]
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            commerce.ingest_orders(batch)
+        return len(queries)
+
+    ingest("warm", 1)
+    assert ingest("S", 3) == ingest("L", 30)
+    assert anna_member.entries.filter(kind=EntryKind.EARN).count() == 1 + 3 + 30
 
 
 # -- Pending to available ---------------------------------------------------------------------
