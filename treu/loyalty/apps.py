@@ -15,11 +15,12 @@ class LoyaltyConfig(AppConfig):
         roles.grant(
             roles.MARKETING,
             "loyalty.view_member",
+            "loyalty.add_member",
             "loyalty.adjust_points",
             "loyalty.view_programsettings",
             "loyalty.change_programsettings",
         )
-        roles.grant(roles.SUPPORT, "loyalty.view_member")
+        roles.grant(roles.SUPPORT, "loyalty.view_member", "loyalty.add_member")
         register_merge_handler("loyalty.Member", services.merge_members)
         navigation.register(
             navigation.NavItem(

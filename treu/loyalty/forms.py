@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from treu.loyalty import selectors
 from treu.loyalty.models import ProgramSettings
 from treu.loyalty.services import SETTINGS_FIELDS
 
@@ -16,6 +17,23 @@ class MemberSearchForm(forms.Form):
         max_length=100,
         widget=forms.SearchInput(attrs={"placeholder": _("Number, name or email")}),
     )
+
+
+class EnrolForm(forms.Form):
+    """Staff enrol a customer who asked to join (in the store, on the phone)."""
+
+    customer = forms.CharField(
+        label=_("Customer"),
+        max_length=254,
+        help_text=_("Customer number or email address."),
+    )
+
+    def clean_customer(self):
+        text = self.cleaned_data["customer"].strip()
+        found = selectors.customer_for_enrolment(text)
+        if found is None:
+            raise forms.ValidationError(_("No customer with this number or email address."))
+        return found
 
 
 class ProgramSettingsForm(forms.ModelForm):

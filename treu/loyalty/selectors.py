@@ -29,6 +29,15 @@ def member_list(*, query: str = "") -> QuerySet[Member]:
     return qs.order_by("-joined_at", "-id")
 
 
+def customer_for_enrolment(text: str):
+    """A customer who has not been erased, by customer number ('K00042', '42') or email."""
+    if "@" in text:
+        customer = customer_selectors.customer_by_email(text)
+        return customer if customer is not None and not customer.erased_at else None
+    digits = text.lower().lstrip("".join(customer_selectors.NUMBER_PREFIXES)).lstrip("0")
+    return customer_selectors.customer_by_number(int(digits)) if digits.isdigit() else None
+
+
 def member_detail(member_id: int) -> Member:
     return Member.objects.select_related("customer").get(pk=member_id)
 

@@ -10,7 +10,7 @@ from treu.backoffice.access import staff_view
 from treu.backoffice.forms import add_service_errors
 from treu.backoffice.pagination import paginate
 from treu.loyalty import selectors, services
-from treu.loyalty.forms import AdjustForm, MemberSearchForm, ProgramSettingsForm
+from treu.loyalty.forms import AdjustForm, EnrolForm, MemberSearchForm, ProgramSettingsForm
 from treu.loyalty.models import Member
 
 LEDGER_PAGE = 100
@@ -27,9 +27,36 @@ def _member_or_404(member_id: int) -> Member:
 def member_list(request):
     form = MemberSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    page = paginate(request, selectors.member_list(query=query))
-    context = {"form": form, "page": page, "program": selectors.program_settings()}
-    return render(request, "loyalty/member_list.html", context)
+    return render(request, "loyalty/member_list.html", _list_context(request, form, query))
+
+
+def _list_context(request, form: MemberSearchForm, query: str, enrol: EnrolForm | None = None):
+    if enrol is None and request.user.has_perm("loyalty.add_member"):
+        enrol = EnrolForm()
+    return {
+        "form": form,
+        "page": paginate(request, selectors.member_list(query=query)),
+        "program": selectors.program_settings(),
+        "enrol_form": enrol,
+    }
+
+
+@staff_view("loyalty.add_member")  # first: strangers see the login, not a 405
+@require_POST
+def member_enrol(request):
+    form = EnrolForm(request.POST)
+    if form.is_valid():
+        try:
+            member = services.join_program(
+                customer=form.cleaned_data["customer"], source="backoffice"
+            )
+        except services.LoyaltyError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(customer)s is a member.") % {"customer": member})
+            return redirect("loyalty:member_detail", member_id=member.pk)
+    context = _list_context(request, MemberSearchForm(), "", form)
+    return render(request, "loyalty/member_list.html", context, status=400)
 
 
 @staff_view("loyalty.view_member")

@@ -16,7 +16,7 @@ from treu.customers import services as customer_services
 from treu.customers.tests.factories import CustomerFactory
 from treu.loyalty import selectors, services
 from treu.loyalty.events import MEMBER_JOINED, POINTS_CHANGED
-from treu.loyalty.models import EntryKind, EntryStatus, Member, PointsEntry
+from treu.loyalty.models import EntryKind, EntryStatus, Member, PointsEntry, ProgramSettings
 from treu.loyalty.tests.conftest import assert_sums_match_ledger, start_program
 
 pytestmark = pytest.mark.django_db
@@ -253,6 +253,33 @@ def test_an_old_order_arriving_late_is_available_at_once(anna, after_commit):
     _order(anna, after_commit, placed_at=timezone.now() - timedelta(days=20))
     assert_sums_match_ledger(member)
     assert (member.points_balance, member.pending_points) == (14, 0)
+
+
+def test_the_window_is_counted_in_berlin_days_across_the_clock_change(anna, after_commit):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    placed = datetime(timezone.now().year - 1, 3, 20, 12, 0, tzinfo=berlin)  # before DST
+    program = start_program()
+    ProgramSettings.objects.update(created_at=placed - timedelta(days=1))
+    member = services.join_program(customer=anna, now=placed - timedelta(days=1))
+    _order(anna, after_commit, placed_at=placed)
+    entry = _earned(member)[0]
+    assert program.return_window_days == 14
+    # Still noon in Berlin two weeks later, although the clocks went forward meanwhile.
+    assert entry.available_at.astimezone(berlin) == datetime(
+        placed.year, 4, 3, 12, 0, tzinfo=berlin
+    )
+
+
+def test_the_customer_timeline_reads_loyalty_events_in_german(anna_member, anna, after_commit):
+    from treu.customers.selectors import customer_timeline
+
+    _order(anna, after_commit, lines=((1, 2000, 700),))
+    titles = [item.entry.title for item in customer_timeline(anna)]
+    assert "20 Bohnen gesammelt" in titles
+    assert "Dem Treueprogramm beigetreten" in titles
 
 
 def test_the_release_task_runs_the_service(anna_member, anna, after_commit):

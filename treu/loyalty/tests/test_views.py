@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from treu.customers.tests.factories import CustomerFactory
 from treu.loyalty import selectors, services
-from treu.loyalty.models import EntryKind
+from treu.loyalty.models import EntryKind, Member
 from treu.loyalty.tests.conftest import assert_sums_match_ledger
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +34,13 @@ def _pages(member):
             "post",
             {"owner", "marketer"},
         ),
+        "member_enrol": (reverse("loyalty:member_enrol"), "post", viewers),
         "settings": (reverse("loyalty:settings"), "get", {"owner", "marketer"}),
     }
 
 
-PAGES = ["member_list", "member_detail", "member_adjust", "settings"]
+PAGES = ["member_list", "member_detail", "member_adjust", "member_enrol", "settings"]
+POSTED_EMPTY = {"member_adjust", "member_enrol"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -63,8 +65,8 @@ def test_each_role_reaches_exactly_the_loyalty_pages_it_may_use(
     url, method, allowed = _pages(anna_member)[page]
     response = getattr(client_of(request.getfixturevalue(role)), method)(url)
     if role in allowed:
-        # An empty adjustment is refused as bad input, but only after the access check.
-        assert response.status_code == (400 if page == "member_adjust" else 200)
+        # An empty form is refused as bad input, but only after the access check.
+        assert response.status_code == (400 if page in POSTED_EMPTY else 200)
     else:
         assert response.status_code == 403
 
@@ -73,6 +75,39 @@ def test_the_navigation_shows_loyalty_to_those_who_may_see_members(client_of, ag
     url = reverse("loyalty:member_list")
     assert url in client_of(agent).get(reverse("backoffice:overview")).content.decode()
     assert url not in client_of(cashier).get(reverse("backoffice:overview")).content.decode()
+
+
+# -- Enrolling -------------------------------------------------------------------------------
+
+
+def test_staff_enrol_a_customer_by_number_or_email(client_of, agent, program, anna, ben):
+    client = client_of(agent)
+    url = reverse("loyalty:member_enrol")
+    response = client.post(url, {"customer": anna.display_number})
+    member = selectors.member_of(anna.pk)
+    assert response.status_code == 302 and response.url.endswith(f"/members/{member.pk}/")
+    assert client.post(url, {"customer": "BEN.Schaefer@example.de"}).status_code == 302
+    assert selectors.member_of(ben.pk) is not None
+
+
+def test_enrolling_refuses_unknown_and_erased_customers(client_of, agent, program, anna):
+    from treu.core import privacy
+
+    privacy.erase_customer(anna)
+    client = client_of(agent)
+    for text in ("K999999", "nobody@example.de", anna.display_number, "Anna"):
+        response = client.post(reverse("loyalty:member_enrol"), {"customer": text})
+        assert response.status_code == 400, text
+        assert response.context["enrol_form"].errors["customer"] == [
+            "Kein Kunde mit dieser Nummer oder E-Mail-Adresse."
+        ]
+    assert not Member.objects.exists()
+
+
+def test_enrolling_waits_for_the_programme_to_be_set_up(client_of, agent, anna):
+    response = client_of(agent).post(reverse("loyalty:member_enrol"), {"customer": anna.email})
+    assert response.status_code == 400
+    assert "noch nicht eingerichtet" in response.content.decode()
 
 
 # -- Settings ---------------------------------------------------------------------------------
