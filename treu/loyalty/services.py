@@ -104,8 +104,14 @@ def join_program(*, customer, now: datetime | None = None, source: str = "") -> 
     existing = Member.objects.filter(customer_id=customer.pk).first()
     if existing is not None:
         return existing
-    members = _create_members([customer.pk], program, now=now or timezone.now(), source=source)
-    return members[customer.pk]
+    try:
+        with transaction.atomic():
+            created = _create_members(
+                [customer.pk], program, now=now or timezone.now(), source=source
+            )
+    except IntegrityError:  # joined a moment ago in another request
+        return Member.objects.get(customer_id=customer.pk)
+    return created[customer.pk]
 
 
 def _create_members(
@@ -442,7 +448,11 @@ def settle_order_points(order_id: int, *, cause: str, now: datetime | None = Non
     program = selectors.program_settings()
     new: list[PointsEntry] = []
     balance = member.points_balance
+    done = {e.key for e in rows}  # a cause handled before (an event delivered twice)
     for earn in earns:
+        key = f"{cause}:line:{earn.order_line_id}" if earn.order_line_id else f"{cause}:shipping"
+        if key in done:
+            continue
         line = lines.get(earn.order_line_id) if earn.order_line_id else None
         rule = CANCELLATION if cancelled else RETURN
         if cancelled:
@@ -464,7 +474,7 @@ def settle_order_points(order_id: int, *, cause: str, now: datetime | None = Non
             order_id=order_id,
             order_line_id=earn.order_line_id,
             source_rule=rule,
-            key=f"{cause}:line:{earn.order_line_id}" if earn.order_line_id else f"{cause}:shipping",
+            key=key,
         )
         if earn.status == EntryStatus.PENDING:
             entry.points = -todo
@@ -474,10 +484,6 @@ def settle_order_points(order_id: int, *, cause: str, now: datetime | None = Non
             entry.points, entry.unrecovered = -take, todo - take
         taken[earn.order_line_id] += todo
         new.append(entry)
-    done = set(
-        PointsEntry.objects.filter(key__in=[e.key for e in new]).values_list("key", flat=True)
-    )
-    new = [e for e in new if e.key not in done]
     _append([(member, new)], program=program, now=now, source="loyalty", kind=EntryKind.REVERSE)
     return -sum(e.points for e in new)
 
@@ -490,11 +496,12 @@ def reschedule_order_points(order_id: int) -> int:
     """
     program = selectors.program_settings()
     order = commerce_selectors.order_detail(order_id)
-    if order.delivered_at is None:
+    pending = PointsEntry.objects.filter(order_id=order_id, status=EntryStatus.PENDING)
+    member_ids = list(pending.values_list("member_id", flat=True).distinct().order_by())
+    if order.delivered_at is None or not member_ids:
         return 0
-    return PointsEntry.objects.filter(order_id=order_id, status=EntryStatus.PENDING).update(
-        available_at=_available_at(order, program)
-    )
+    _lock_members(member_ids)  # the release job must not count these rows while they move
+    return pending.update(available_at=_available_at(order, program))
 
 
 def follow_order_change(order_id: int, *, cause: str, now: datetime | None = None) -> None:

@@ -477,6 +477,15 @@ def test_merging_customers_joins_their_ledgers(anna_member, owner):
     assert anna_member.points_balance == 12
 
 
+def test_merging_moves_the_duplicates_membership_to_a_survivor_without_one(program, owner):
+    survivor, duplicate = CustomerFactory(), CustomerFactory()
+    member = services.join_program(customer=duplicate)
+    services.adjust_points(member=member, points=7, reason="b", staff_user=owner)
+    customer_services.merge_customers(survivor=survivor, duplicate=duplicate)
+    member.refresh_from_db()
+    assert member.customer_id == survivor.pk and member.points_balance == 7
+
+
 def test_erasing_a_customer_removes_membership_and_ledger(anna_member, anna, owner):
     services.adjust_points(member=anna_member, points=5, reason="Kulanz", staff_user=owner)
     assert privacy.export_customer(anna)["loyalty.PointsEntry"][0]["reason"] == "Kulanz"
