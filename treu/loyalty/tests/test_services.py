@@ -491,3 +491,15 @@ def test_erasing_a_customer_removes_membership_and_ledger(anna_member, anna, own
     assert privacy.export_customer(anna)["loyalty.PointsEntry"][0]["reason"] == "Kulanz"
     privacy.erase_customer(anna)
     assert not Member.objects.exists() and not PointsEntry.objects.exists()
+
+
+def test_resetting_the_demo_removes_members_and_ledgers(anna_member, anna, after_commit):
+    from treu.commerce.tests.factories import ShopFactory
+    from treu.demo import catalogue
+    from treu.demo.generator import reset_demo
+
+    demo_shop = ShopFactory(code=catalogue.SHOP_CODES[0])
+    _order(anna, after_commit, shop=demo_shop)
+    assert PointsEntry.objects.exists()
+    reset_demo()
+    assert not Member.objects.exists() and not PointsEntry.objects.exists()
