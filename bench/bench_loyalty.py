@@ -108,7 +108,7 @@ def run(args) -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.db.models import Count, Q, Sum
+    from django.db.models import F, Q, Sum
     from django.utils import timezone
 
     from treu.commerce.models import Order, Shop, ShopKind
@@ -136,7 +136,7 @@ def run(args) -> int:
     services.update_program_settings(membership="opt_in", welcome_points=0)
     year_ago = timezone.now() - timedelta(days=365)
     ProgramSettings.objects.update(created_at=year_ago)
-    Member.objects.bulk_create([Member(customer_id=cid, joined_at=year_ago) for cid in customer_ids])
+    Member.objects.bulk_create([Member(customer_id=c, joined_at=year_ago) for c in customer_ids])
 
     # Unplugged: loyalty's subscribers taken off the bus for the baseline run.
     registries = (events._subscribers, events._batch_subscribers)
@@ -151,16 +151,13 @@ def run(args) -> int:
     earned_before = PointsEntry.objects.count()
     with_loyalty = ingest(args, shop, customer_ids, prefix="B")
 
-    earned_orders = (
-        PointsEntry.objects.filter(kind="earn").values("order_id").distinct().count()
-    )
+    earned_orders = PointsEntry.objects.filter(kind="earn").values("order_id").distinct().count()
     mismatched = (
         Member.objects.annotate(
             ledger=Sum("entries__points", filter=Q(entries__status="available"), default=0),
             pending=Sum("entries__points", filter=Q(entries__status="pending"), default=0),
-            n=Count("entries"),
         )
-        .exclude(points_balance=models_f("ledger"), pending_points=models_f("pending"))
+        .exclude(points_balance=F("ledger"), pending_points=F("pending"))
         .count()
     )
     per_order_ms = (with_loyalty - without) / args.orders * 1000
@@ -177,12 +174,6 @@ def run(args) -> int:
         print("FAILED: not every order earned, or a balance differs from its ledger")
         return 1
     return 0
-
-
-def models_f(name: str):
-    from django.db.models import F
-
-    return F(name)
 
 
 if __name__ == "__main__":

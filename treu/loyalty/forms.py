@@ -41,6 +41,7 @@ class ProgramSettingsForm(forms.ModelForm):
         model = ProgramSettings
         fields = SETTINGS_FIELDS
         widgets = {"membership": forms.RadioSelect, "points_basis": forms.RadioSelect}
+        localized_fields = ("points_per_euro",)  # "2,5" as Germans write it
 
 
 class AdjustForm(forms.Form):
