@@ -126,6 +126,13 @@ def test_saving_the_settings_starts_the_programme(client_of, marketer):
     assert (program.points_basis, program.rounding) == ("net", "half_up")
 
 
+def test_points_per_euro_take_a_german_decimal_comma(client_of, owner, program):
+    data = {**SETTINGS_DATA, "points_per_euro": "2,5"}
+    assert client_of(owner).post(reverse("loyalty:settings"), data).status_code == 302
+    assert str(selectors.program_settings().points_per_euro) == "2.50"
+    assert 'value="2,50"' in client_of(owner).get(reverse("loyalty:settings")).content.decode()
+
+
 def test_the_settings_form_shows_german_errors(client_of, owner):
     data = {**SETTINGS_DATA, "return_window_days": "400", "points_per_euro": "-1"}
     response = client_of(owner).post(reverse("loyalty:settings"), data)
@@ -168,6 +175,23 @@ def test_the_member_page_shows_the_ledger_with_reason_and_staff(client_of, marke
     content = response.content.decode()
     for text in ("Kulanz", "marketing", "+12", "Korrigiert", "Punkte korrigieren"):
         assert text in content
+
+
+def test_the_member_page_needs_the_same_few_queries_for_a_long_ledger(
+    client_of, marketer, anna_member, anna, django_assert_num_queries
+):
+    from treu.commerce.tests.factories import make_order
+
+    orders = [make_order(customer=anna, lines=((1, 1000, 700), (2, 500, 700))) for _ in range(10)]
+    services.award_points_for_orders([order.pk for order in orders])
+    services.adjust_points(member=anna_member, points=3, reason="Kulanz", staff_user=marketer)
+    client = client_of(marketer)
+    url = reverse("loyalty:member_detail", args=[anna_member.pk])
+    client.get(url)
+    # session, user, groups, permissions (user + group), member, count, ledger page, settings
+    with django_assert_num_queries(9):
+        response = client.get(url)
+    assert len(response.context["page"].object_list) == 21
 
 
 def test_support_sees_the_ledger_but_no_adjust_form(client_of, agent, anna_member):
