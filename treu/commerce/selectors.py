@@ -81,13 +81,19 @@ def order_by_external_id(shop: Shop, external_id: str) -> Order | None:
     )
 
 
-def lines_of_orders(order_ids: list[int]) -> QuerySet[OrderLine]:
-    """The lines of many orders with their order, in order: one query (loyalty's batch award)."""
-    return (
+def lines_of_orders(order_ids: list[int], *, lock: bool = False) -> QuerySet[OrderLine]:
+    """The lines of many orders with their order, in order: one query (loyalty's batch award).
+
+    `lock` holds the orders (not the lines) until the caller's transaction ends, as
+    `cancel_order` and `record_return` do: what the caller writes about them then
+    happens wholly before or wholly after a cancellation or return.
+    """
+    qs = (
         OrderLine.objects.filter(order_id__in=order_ids)
         .select_related("order")
         .order_by("order_id", "id")
     )
+    return qs.select_for_update(of=("order",)) if lock else qs
 
 
 def order_detail(order_id: int) -> Order:

@@ -327,12 +327,26 @@ def award_points_for_orders(order_ids: Iterable[int], *, now: datetime | None = 
     """
     ids = sorted(set(order_ids))
     program = selectors.program_settings()
-    begin = started(program)
-    if not ids or begin is None:
+    if not ids or started(program) is None:
         return 0
     now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return _award(ids, program, now=now)
+    except IntegrityError:
+        # Another worker made one of these customers a member (or awarded these lines) at
+        # the same moment; a second pass sees and locks its rows and writes only what's left.
+        with transaction.atomic():
+            return _award(ids, program, now=now)
+
+
+def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
+    begin = started(program)
     by_order: dict[int, list] = defaultdict(list)
-    for line in commerce_selectors.lines_of_orders(ids):
+    # The orders stay locked until the points are written: a cancellation or return racing
+    # this award either committed before (and is seen here) or waits, and its subscriber
+    # then finds these points to take back.
+    for line in commerce_selectors.lines_of_orders(ids, lock=True):
         order = line.order
         if (
             order.customer_id is not None
@@ -342,17 +356,6 @@ def award_points_for_orders(order_ids: Iterable[int], *, now: datetime | None = 
             by_order[order.pk].append(line)
     if not by_order:
         return 0
-    try:
-        with transaction.atomic():
-            return _award(by_order, program, now=now)
-    except IntegrityError:
-        # Another worker made one of these customers a member (or awarded these lines) at
-        # the same moment; a second pass sees and locks its rows and writes only what's left.
-        with transaction.atomic():
-            return _award(by_order, program, now=now)
-
-
-def _award(by_order: dict[int, list], program: ProgramSettings, *, now: datetime) -> int:
     customer_ids = {lines[0].order.customer_id for lines in by_order.values()}
     members = _lock_members_of(customer_ids)
     if program.membership == Membership.ALL:

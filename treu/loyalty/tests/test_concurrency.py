@@ -72,6 +72,49 @@ def test_an_order_event_delivered_to_many_workers_at_once_awards_once():
     assert (member.points_balance, member.pending_points) == (5, 14)
 
 
+def test_orders_cancelled_while_they_are_awarded_keep_no_points():
+    from django.db.models import Sum
+
+    from treu.commerce import services as commerce
+
+    customer = CustomerFactory()
+    # Placed before the programme was set up, so no subscriber awarded them yet.
+    orders = [make_order(customer=customer) for _ in range(30)]
+    start_program()
+    member = services.join_program(customer=customer, now=timezone.now() - timedelta(days=5))
+
+    def award():
+        for order in orders:
+            services.award_points_for_orders([order.pk])
+
+    def cancel():
+        for order in orders:  # its subscriber takes the points back right after the commit
+            commerce.cancel_order(order)
+
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(work):
+        try:
+            barrier.wait()
+            work()
+        except Exception as error:  # noqa: BLE001 - checked below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (award, cancel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    left = PointsEntry.objects.filter(order__in=orders).aggregate(s=Sum("points"))["s"]
+    assert left in (None, 0)
+    assert_sums_match_ledger(member)
+    assert (member.points_balance, member.pending_points) == (0, 0)
+
+
 def _staff():
     from django.contrib.auth.models import User
 
