@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from treu.customers import selectors as customer_selectors
+from treu.customers.models import Customer
 from treu.loyalty.models import SETTINGS_PK, EntryStatus, Member, PointsEntry, ProgramSettings
 
 
@@ -29,7 +30,7 @@ def member_list(*, query: str = "") -> QuerySet[Member]:
     return qs.order_by("-joined_at", "-id")
 
 
-def customer_for_enrolment(text: str):
+def customer_for_enrolment(text: str) -> Customer | None:
     """A customer who has not been erased, by customer number ('K00042', '42') or email."""
     if "@" in text:
         customer = customer_selectors.customer_by_email(text)

@@ -1,9 +1,10 @@
 """Hypothesis properties: whatever happens to orders and points, the ledger stays true.
 
 Random sequences of orders, returns, cancellations, redemptions, adjustments, releases,
-deliveries and orders the shop changed: after every step the member's balance and pending points equal the ledger's
-sums and are never negative; at the end no returned unit and no cancelled order still
-holds points, except what the member had already spent (recorded as unrecovered).
+deliveries and orders the shop changed: after every step the member's balance and
+pending points equal the ledger's sums and are never negative; at the end no returned
+unit and no cancelled order still holds points, except what the member had already
+spent (recorded as unrecovered).
 """
 
 from __future__ import annotations
