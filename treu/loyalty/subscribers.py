@@ -25,6 +25,7 @@ def take_back_points_of_returned_goods(event) -> None:
     services.settle_order_points(p["order_id"], cause=f"return:{p.get('return_id', event.pk)}")
 
 
-@subscribe(ORDER_UPDATED)
-def follow_order_changes(event) -> None:
-    services.follow_order_change(event.payload["order_id"], cause=f"update:{event.pk}")
+@subscribe_batch(ORDER_UPDATED)
+def follow_order_changes(batch) -> None:
+    # Batch updates (a nightly status sync) cost two queries unless points must move.
+    services.follow_order_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})

@@ -245,3 +245,42 @@ def follow_order_change(order_id: int, *, cause: str, now: datetime | None = Non
     reschedule_order_points(order_id)
     settle_order_points(order_id, cause=cause, now=now)
     award_points_for_orders([order_id], now=now)
+
+
+def follow_order_changes(causes: dict[int, str], *, now: datetime | None = None) -> int:
+    """`follow_order_change` for a batch of changed orders, for those it concerns.
+
+    Most changes (paid → shipped) leave points alone: two queries find the orders whose
+    delivery date moves their pending points or whose lines the shop replaced, and only
+    those are followed one by one. Returns how many were.
+    """
+    earned: dict[int, list[tuple]] = defaultdict(list)
+    rows = PointsEntry.objects.filter(order_id__in=list(causes), kind=EntryKind.EARN)
+    for order_id, line_id, status, available_at in rows.values_list(
+        "order_id", "order_line_id", "status", "available_at"
+    ):
+        earned[order_id].append((line_id, status, available_at))
+    if not earned:
+        return 0
+    program = selectors.program_settings()
+    current: dict[int, set[int]] = defaultdict(set)
+    orders: dict[int, Order] = {}
+    for line in commerce_selectors.lines_of_orders(list(earned)):
+        current[line.order_id].add(line.pk)
+        orders[line.order_id] = line.order
+    followed = 0
+    for order_id, entries in earned.items():
+        order = orders.get(order_id)
+        replaced = any(line_id and line_id not in current[order_id] for line_id, *_ in entries)
+        moves = (
+            order is not None
+            and order.delivered_at is not None
+            and any(
+                status == EntryStatus.PENDING and at != _available_at(order, program)
+                for _line, status, at in entries
+            )
+        )
+        if replaced or moves:
+            follow_order_change(order_id, cause=causes[order_id], now=now)
+            followed += 1
+    return followed

@@ -247,6 +247,40 @@ def test_the_window_counts_from_delivery_once_the_shop_reports_it(
     assert _earned(anna_member)[0].available_at == delivered + timedelta(days=14)
 
 
+def test_status_updates_of_orders_with_points_cost_a_fixed_number_of_queries(
+    anna_member, anna, shop, django_capture_on_commit_callbacks
+):
+    placed = timezone.now() - timedelta(hours=2)
+
+    def batch(prefix: str, n: int, **changes) -> list[commerce.OrderInput]:
+        return [
+            commerce.OrderInput(
+                shop=shop,
+                external_id=f"{prefix}{i}",
+                customer_id=anna.pk,
+                placed_at=placed,
+                lines=[commerce.LineInput(title="Bohnen", quantity=1, unit_price_cents=1000)],
+                total_cents=1000,
+                **changes,
+            )
+            for i in range(n)
+        ]
+
+    def queries(orders: list[commerce.OrderInput]) -> int:
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            commerce.ingest_orders(orders)
+        return len(captured)
+
+    for prefix, n in (("S", 2), ("L", 20)):
+        queries(batch(prefix, n))
+    shipped = {"status": "shipped", "fulfilled_at": placed}
+    assert queries(batch("S", 2, **shipped)) == queries(batch("L", 20, **shipped))
+    assert anna_member.entries.filter(kind=EntryKind.EARN).count() == 22
+
+
 def test_an_old_order_arriving_late_is_available_at_once(anna, after_commit):
     program = start_program()
     member = services.join_program(customer=anna, now=program.created_at)
