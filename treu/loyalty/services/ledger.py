@@ -200,13 +200,13 @@ def redeem_points(
     """
     now = now or timezone.now()
     program = selectors.program_settings()
-    if key:
-        existing = PointsEntry.objects.filter(key=key, member=member).first()
-        if existing is not None:
-            return existing
     if points <= 0:
         raise LoyaltyError({"points": [_("Redeem at least one point.")]})
     member = _lock_member(member, now=now)
+    if key:  # checked under the lock: a second request with the key waits, then finds it
+        existing = PointsEntry.objects.filter(key=key, member=member).first()
+        if existing is not None:
+            return existing
     if points > member.points_balance:
         raise LoyaltyError({"points": [_not_enough(program, member.points_balance)]})
     entry = PointsEntry(

@@ -57,6 +57,19 @@ def test_fifty_parallel_redemptions_never_overspend():
     assert member.points_balance == 1
 
 
+def test_one_redemption_key_sent_by_many_workers_at_once_redeems_once():
+    start_program()
+    member = services.join_program(customer=CustomerFactory())
+    services.adjust_points(member=member, points=100, reason="Start", staff_user=_staff())
+    results = _all_at_once(
+        10, lambda: services.redeem_points(member=member, points=30, reason="Prämie", key="k-1")
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert_sums_match_ledger(member)
+    assert member.points_balance == 70
+
+
 def test_an_order_event_delivered_to_many_workers_at_once_awards_once():
     customer = CustomerFactory()
     # Placed before the programme was set up, so nothing was awarded yet; the programme is
