@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from treu.customers import selectors as customer_selectors
 from treu.customers.models import Customer
 from treu.loyalty.models import SETTINGS_PK, EntryStatus, Member, PointsEntry, ProgramSettings
+from treu.loyalty.points import Line, Rate, order_points
 
 
 def program_settings() -> ProgramSettings:
     """The saved settings, or unsaved defaults: the programme starts when they are first saved."""
     return ProgramSettings.objects.filter(pk=SETTINGS_PK).first() or ProgramSettings(pk=SETTINGS_PK)
+
+
+@dataclass(frozen=True)
+class Example:
+    goods_cents: int
+    shipping_cents: int
+    points: int
+
+
+EXAMPLE_GOODS_CENTS, EXAMPLE_SHIPPING_CENTS, EXAMPLE_VAT_BP = 4500, 490, 700
+
+
+def example_points(program: ProgramSettings) -> Example:
+    """What a typical order (45 € of coffee at 7 % VAT, 4,90 € shipping) earns with these settings.
+
+    Shown on the settings page, so "points per euro, net, rounded down" reads as a number.
+    """
+    earned = order_points(
+        [Line(1, EXAMPLE_GOODS_CENTS, EXAMPLE_VAT_BP)],
+        shipping_cents=EXAMPLE_SHIPPING_CENTS,
+        discount_cents=0,
+        rate=Rate(
+            points_per_euro=program.points_per_euro,
+            basis=program.points_basis,
+            include_shipping=program.include_shipping,
+            rounding=program.rounding,
+        ),
+    )
+    return Example(EXAMPLE_GOODS_CENTS, EXAMPLE_SHIPPING_CENTS, earned.total)
 
 
 def member_of(customer_id: int) -> Member | None:

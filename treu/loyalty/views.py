@@ -102,7 +102,7 @@ def member_adjust(request, member_id: int):
 @staff_view("loyalty.change_programsettings")
 def program_settings(request):
     current = selectors.program_settings()
-    form = ProgramSettingsForm(request.POST or None, instance=current)
+    form = ProgramSettingsForm(request.POST or None, instance=selectors.program_settings())
     if request.method == "POST" and form.is_valid():
         try:
             services.update_program_settings(**{k: form.cleaned_data[k] for k in form.fields})
@@ -112,5 +112,5 @@ def program_settings(request):
             messages.success(request, _("Programme settings saved."))
             return redirect("loyalty:settings")
     status = 400 if form.is_bound else 200
-    context = {"form": form, "program": current}
+    context = {"form": form, "program": current, "example": selectors.example_points(current)}
     return render(request, "loyalty/settings.html", context, status=status)

@@ -126,6 +126,16 @@ def test_saving_the_settings_starts_the_programme(client_of, marketer):
     assert (program.points_basis, program.rounding) == ("net", "half_up")
 
 
+def test_the_settings_page_shows_what_a_typical_order_earns(client_of, owner):
+    services.update_program_settings(
+        points_per_euro="2", points_basis="net", include_shipping=True, point_name="Bohnen"
+    )
+    content = client_of(owner).get(reverse("loyalty:settings")).content.decode()
+    # 45,00 € at 7 % VAT is 42,06 € net, 4,90 € shipping 4,58 € net: 46,64 € × 2 = 93 points.
+    assert "45,00\u00a0€" in content and "93 Bohnen" in content
+    assert "Mit den gespeicherten Einstellungen bringt eine Bestellung" in content
+
+
 def test_points_per_euro_take_a_german_decimal_comma(client_of, owner, program):
     data = {**SETTINGS_DATA, "points_per_euro": "2,5"}
     assert client_of(owner).post(reverse("loyalty:settings"), data).status_code == 302
