@@ -165,16 +165,32 @@ def _release(members: dict[int, Member], *, now: datetime) -> int:
     return sum(sums.values())
 
 
-@transaction.atomic
+# Members released per transaction: short locks, and id lists well below SQLite's limit of
+# bound parameters however many members are due (the first run after a large import).
+RELEASE_CHUNK = 1000
+
+
 def release_pending_points(*, now: datetime | None = None) -> int:
     """Release every member's purchase points whose return window has passed; returns points.
 
     Run hourly by the worker (`tasks.release_pending_points`); safe to run any time.
     """
     now = now or timezone.now()
+    released, more = 0, True
+    while more:
+        points, more = _release_chunk(now)
+        released += points
+    return released
+
+
+@transaction.atomic
+def _release_chunk(now: datetime) -> tuple[int, bool]:
     due = PointsEntry.objects.filter(status=EntryStatus.PENDING, available_at__lte=now)
-    members = _lock_members(due.values_list("member_id", flat=True).distinct().order_by())
-    return _release(members, now=now)
+    member_ids = list(
+        due.order_by("member_id").values_list("member_id", flat=True).distinct()[:RELEASE_CHUNK]
+    )
+    # The chunk's due rows all become available, so the next chunk starts after it.
+    return _release(_lock_members(member_ids), now=now), len(member_ids) == RELEASE_CHUNK
 
 
 def _not_enough(program: ProgramSettings, balance: int) -> str:

@@ -228,6 +228,22 @@ def test_points_become_available_after_the_return_window(anna_member, anna, afte
     assert (anna_member.points_balance, anna_member.pending_points) == (14, 0)
 
 
+def test_many_members_are_released_in_chunks(program, after_commit, monkeypatch):
+    from treu.loyalty.services import ledger
+
+    monkeypatch.setattr(ledger, "RELEASE_CHUNK", 2)
+    placed = timezone.now() - timedelta(days=1)
+    members = []
+    for _ in range(5):
+        customer = CustomerFactory()
+        members.append(services.join_program(customer=customer, now=placed - timedelta(days=1)))
+        _order(customer, after_commit, placed_at=placed)
+    assert services.release_pending_points(now=placed + timedelta(days=14)) == 5 * 14
+    for member in members:
+        assert_sums_match_ledger(member)
+        assert (member.points_balance, member.pending_points) == (14, 0)
+
+
 def test_the_window_counts_from_delivery_once_the_shop_reports_it(
     anna_member, anna, shop, after_commit
 ):
