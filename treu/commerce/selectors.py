@@ -96,6 +96,15 @@ def lines_of_orders(order_ids: list[int], *, lock: bool = False) -> QuerySet[Ord
     return qs.select_for_update(of=("order",)) if lock else qs
 
 
+def order_ids_recorded_since(since: datetime) -> list[int]:
+    """Ids of orders taken in since then (when they arrived, not when placed), oldest first."""
+    return list(
+        Order.objects.filter(created_at__gte=since)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
 def order_detail(order_id: int) -> Order:
     """The order with its lines (each with `returned_quantity`) and its returns."""
     returned = (

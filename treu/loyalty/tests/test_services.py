@@ -213,6 +213,35 @@ def test_batch_ingestion_with_points_takes_a_fixed_number_of_queries(
     assert anna_member.entries.filter(kind=EntryKind.EARN).count() == 1 + 3 + 30
 
 
+def test_the_catch_up_awards_orders_whose_event_was_lost(anna_member, anna, shop):
+    # Ingested without running subscribers (as if the process died after the commit).
+    lost = make_order(customer=anna, shop=shop, lines=((2, 1000, 700),))
+    returned = make_order(customer=anna, shop=shop, lines=((2, 1000, 700),))
+    commerce.record_return(
+        returned,
+        lines=[commerce.ReturnLineInput(order_line_id=returned.lines.get().pk, quantity=1)],
+    )
+    guest = make_order(customer=None, shop=shop)
+    since = timezone.now() - timedelta(hours=3)
+    assert services.award_missed_points(since=since) == 20 + 20 - 10
+    assert services.award_missed_points(since=since) == 0  # nothing twice
+    assert_sums_match_ledger(anna_member)
+    assert anna_member.pending_points == 30
+    assert {lost.pk, returned.pk} == set(
+        PointsEntry.objects.filter(kind=EntryKind.EARN).values_list("order_id", flat=True)
+    )
+    assert not PointsEntry.objects.filter(order=guest).exists()
+
+
+def test_the_catch_up_task_looks_back_a_few_hours(anna_member, anna, shop):
+    from treu.loyalty.tasks import award_missed_points
+
+    make_order(customer=anna, shop=shop)
+    award_missed_points.call_local()
+    assert_sums_match_ledger(anna_member)
+    assert anna_member.pending_points == 14
+
+
 # -- Pending to available ---------------------------------------------------------------------
 
 
