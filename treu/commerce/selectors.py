@@ -105,6 +105,15 @@ def order_ids_recorded_since(since: datetime) -> list[int]:
     )
 
 
+def order_ids_cancelled_or_returned_since(since: datetime) -> list[int]:
+    """Ids of orders cancelled, or with goods or money returned, since then."""
+    cancelled = Order.objects.filter(status=OrderStatus.CANCELLED, updated_at__gte=since)
+    returned = Return.objects.filter(created_at__gte=since)
+    return sorted(
+        {*cancelled.values_list("id", flat=True), *returned.values_list("order_id", flat=True)}
+    )
+
+
 def order_detail(order_id: int) -> Order:
     """The order with its lines (each with `returned_quantity`) and its returns."""
     returned = (

@@ -21,6 +21,7 @@ def release_pending_points() -> None:
 
 
 @db_periodic_task(crontab(minute="37"))
-def award_missed_points() -> None:
-    # Hourly: orders whose event was lost on the way (a crashed process) still earn.
-    services.award_missed_points(since=timezone.now() - CATCH_UP)
+def catch_up_points() -> None:
+    # Hourly: an order whose event was lost on the way (a crashed process) still earns,
+    # and a lost cancellation or return still takes its points back.
+    services.catch_up_points(since=timezone.now() - CATCH_UP)

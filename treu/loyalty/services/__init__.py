@@ -37,8 +37,8 @@ from treu.loyalty.services.programme import (
     update_program_settings,
 )
 from treu.loyalty.services.purchases import (
-    award_missed_points,
     award_points_for_orders,
+    catch_up_points,
     follow_order_change,
     follow_order_changes,
     reschedule_order_points,
@@ -48,7 +48,7 @@ from treu.loyalty.services.purchases import (
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
     "SETTINGS_FIELDS", "SHIPPING", "WELCOME", "LoyaltyError", "adjust_points",
-    "award_missed_points", "award_points_for_orders", "follow_order_change",
+    "award_points_for_orders", "catch_up_points", "follow_order_change",
     "follow_order_changes", "join_program", "merge_members", "redeem_points",
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
     "update_program_settings",

@@ -290,27 +290,32 @@ def follow_order_changes(causes: dict[int, str], *, now: datetime | None = None)
 CATCH_UP_CHUNK = 1000
 
 
-def award_missed_points(*, since: datetime, now: datetime | None = None) -> int:
-    """The safety net for a lost event: award orders taken in since `since` that earned nothing.
+def catch_up_points(*, since: datetime, now: datetime | None = None) -> int:
+    """The safety net for lost events: orders taken in, cancelled or returned since `since`.
 
     Subscribers run in-process after the commit; if one failed (a database hiccup, the
-    process stopped) its order would earn nothing. The hourly job runs this over the last
-    hours: orders with points are skipped, the rest go through the same rules as always
-    (guests, cancelled, too early or not a member still earn nothing), and orders that earn
-    now are settled at once, in case a return or cancellation came meanwhile. Returns the
-    points awarded, less what was taken back at once.
+    process stopped) an order would earn nothing, or keep points for goods sent back. The
+    hourly job runs this over the last hours: orders without points go through the same
+    rules as always (guests, cancelled, too early or not a member still earn nothing);
+    every order with points that was cancelled or returned in the window, or earns now, is
+    settled (`settle_order_points` counts over everything, so settling twice takes nothing
+    twice). Returns the points awarded less those taken back.
     """
+    now = now or timezone.now()
+    cause = f"catch-up:{now:%Y%m%d%H%M%S}"
     ids = commerce_selectors.order_ids_recorded_since(since)
-    awarded = 0
+    changed = commerce_selectors.order_ids_cancelled_or_returned_since(since)
+    net = 0
     for start in range(0, len(ids), CATCH_UP_CHUNK):
         chunk = ids[start : start + CATCH_UP_CHUNK]
         missed = set(chunk) - _orders_with_points(chunk)
-        if not missed:
-            continue
-        awarded += award_points_for_orders(missed, now=now)
-        for order_id in sorted(_orders_with_points(missed)):
-            awarded -= settle_order_points(order_id, cause=f"catch-up:{order_id}", now=now)
-    return awarded
+        if missed:
+            net += award_points_for_orders(missed, now=now)
+            changed.extend(_orders_with_points(missed))
+    for start in range(0, len(changed), CATCH_UP_CHUNK):
+        for order_id in sorted(_orders_with_points(changed[start : start + CATCH_UP_CHUNK])):
+            net -= settle_order_points(order_id, cause=f"{cause}:{order_id}", now=now)
+    return net
 
 
 def _orders_with_points(order_ids: Iterable[int]) -> set[int]:

@@ -223,8 +223,8 @@ def test_the_catch_up_awards_orders_whose_event_was_lost(anna_member, anna, shop
     )
     guest = make_order(customer=None, shop=shop)
     since = timezone.now() - timedelta(hours=3)
-    assert services.award_missed_points(since=since) == 20 + 20 - 10
-    assert services.award_missed_points(since=since) == 0  # nothing twice
+    assert services.catch_up_points(since=since) == 20 + 20 - 10
+    assert services.catch_up_points(since=since) == 0  # nothing twice
     assert_sums_match_ledger(anna_member)
     assert anna_member.pending_points == 30
     assert {lost.pk, returned.pk} == set(
@@ -233,11 +233,28 @@ def test_the_catch_up_awards_orders_whose_event_was_lost(anna_member, anna, shop
     assert not PointsEntry.objects.filter(order=guest).exists()
 
 
+def test_the_catch_up_takes_back_points_when_the_return_event_was_lost(
+    anna_member, anna, after_commit, owner
+):
+    order = _order(anna, after_commit, lines=((2, 1000, 700),))
+    # Returned and cancelled without their subscribers running.
+    commerce.record_return(
+        order, lines=[commerce.ReturnLineInput(order_line_id=order.lines.get().pk, quantity=1)]
+    )
+    other = _order(anna, after_commit)
+    commerce.cancel_order(other)
+    since = timezone.now() - timedelta(hours=3)
+    assert services.catch_up_points(since=since) == -10 - 14
+    assert services.catch_up_points(since=since) == 0
+    assert_sums_match_ledger(anna_member)
+    assert anna_member.pending_points == 10
+
+
 def test_the_catch_up_task_looks_back_a_few_hours(anna_member, anna, shop):
-    from treu.loyalty.tasks import award_missed_points
+    from treu.loyalty.tasks import catch_up_points
 
     make_order(customer=anna, shop=shop)
-    award_missed_points.call_local()
+    catch_up_points.call_local()
     assert_sums_match_ledger(anna_member)
     assert anna_member.pending_points == 14
 
