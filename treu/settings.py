@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "treu.connectors",
     "treu.imports",
     "treu.webhooks",
+    "treu.loyalty",
     "treu.demo",
     # Last, so that its post_migrate role sync sees every other app's permissions.
     "treu.backoffice",

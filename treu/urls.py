@@ -13,4 +13,5 @@ urlpatterns = [
     path("connectors/", include("treu.connectors.urls")),
     path("imports/", include("treu.imports.urls")),
     path("webhooks/", include("treu.webhooks.urls")),
+    path("loyalty/", include("treu.loyalty.urls")),
 ]

@@ -81,6 +81,39 @@ def order_by_external_id(shop: Shop, external_id: str) -> Order | None:
     )
 
 
+def lines_of_orders(order_ids: list[int], *, lock: bool = False) -> QuerySet[OrderLine]:
+    """The lines of many orders with their order, in order: one query (loyalty's batch award).
+
+    `lock` holds the orders (not the lines) until the caller's transaction ends, as
+    `cancel_order` and `record_return` do: what the caller writes about them then
+    happens wholly before or wholly after a cancellation or return.
+    """
+    qs = (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .select_related("order")
+        .order_by("order_id", "id")
+    )
+    return qs.select_for_update(of=("order",)) if lock else qs
+
+
+def order_ids_recorded_since(since: datetime) -> list[int]:
+    """Ids of orders taken in since then (when they arrived, not when placed), oldest first."""
+    return list(
+        Order.objects.filter(created_at__gte=since)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def order_ids_cancelled_or_returned_since(since: datetime) -> list[int]:
+    """Ids of orders cancelled, or with goods or money returned, since then."""
+    cancelled = Order.objects.filter(status=OrderStatus.CANCELLED, updated_at__gte=since)
+    returned = Return.objects.filter(created_at__gte=since)
+    return sorted(
+        {*cancelled.values_list("id", flat=True), *returned.values_list("order_id", flat=True)}
+    )
+
+
 def order_detail(order_id: int) -> Order:
     """The order with its lines (each with `returned_quantity`) and its returns."""
     returned = (

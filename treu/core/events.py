@@ -13,6 +13,9 @@ without touching commerce.
   after the commit exactly as `publish()` would).
 - `record_history()` bulk-writes events for imported history without
   notifying anyone (nothing should react to a purchase from 2023 today).
+- `subscribe_batch()` is for subscribers whose work is cheaper for many events at
+  once: they get each `publish_many()` batch of their kind as one list (and a list
+  of one for `publish()`), so e.g. loyalty awards 1,000 orders in a few queries.
 """
 
 from __future__ import annotations
@@ -74,12 +77,23 @@ class Subscriber:
         return f"{self.handler.__module__}.{self.handler.__qualname__}"
 
 
+@dataclass(frozen=True)
+class BatchSubscriber:
+    kind: str
+    handler: Callable[[list[DomainEvent]], None]
+
+    @property
+    def path(self) -> str:
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+
 class UnknownEventKind(LookupError):
     pass
 
 
 _kinds: dict[str, EventKind] = {}
 _subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+_batch_subscribers: dict[str, list[BatchSubscriber]] = defaultdict(list)
 
 
 def register_kind(
@@ -121,6 +135,24 @@ def subscribe(kind_name: str, *, in_worker: bool = False):
         subscriber = Subscriber(kind=kind_name, handler=handler, in_worker=in_worker)
         if all(s.path != subscriber.path for s in _subscribers[kind_name]):
             _subscribers[kind_name].append(subscriber)
+        return handler
+
+    return decorator
+
+
+def subscribe_batch(kind_name: str):
+    """Decorator: call `handler(events)` once per committed batch of events of this kind.
+
+    `publish_many()` hands over all its events of the kind in one list, `publish()` and
+    `dispatch()` a list of one. In-process only (no '*', no worker); like every
+    subscriber it runs after the commit, must be idempotent, and its failure is logged
+    without stopping the others.
+    """
+
+    def decorator(handler: Callable[[list[DomainEvent]], None]):
+        subscriber = BatchSubscriber(kind=kind_name, handler=handler)
+        if all(s.path != subscriber.path for s in _batch_subscribers[kind_name]):
+            _batch_subscribers[kind_name].append(subscriber)
         return handler
 
     return decorator
@@ -227,6 +259,16 @@ def publish_many(new_events: Iterable[DomainEvent | NewEvent]) -> list[DomainEve
             event.pk, event._state.adding, event._state.db = ids[n], False, saved[n]._state.db
             saved[n] = event
     on_commit = transaction.get_connection().on_commit  # looked up once, not per event
+    batched: dict[str, list[DomainEvent]] = defaultdict(list)
+    for event in saved:
+        if _batch_subscribers.get(event.kind):
+            batched[event.kind].append(event)
+    # Batch subscribers get the whole batch of a kind when its last event is dispatched
+    # (see dispatch()); still one on_commit callback per event.
+    for kind_events in batched.values():
+        for event in kind_events:
+            event._batch = None
+        kind_events[-1]._batch = kind_events
     for event in saved:
         on_commit(partial(dispatch, event))
     return saved
@@ -260,6 +302,26 @@ def dispatch(event: DomainEvent) -> None:
         except Exception:
             log.exception(
                 "Subscriber %s failed on event %s (%s)", subscriber.path, event.pk, event.kind
+            )
+    # From publish_many(): the batch rides on its last event (None on the others); popped,
+    # so an event dispatched again later reaches batch subscribers as a list of one.
+    batch = event.__dict__.pop("_batch", [event])
+    if batch:
+        dispatch_batch(event.kind, batch)
+
+
+def dispatch_batch(kind_name: str, batch: list[DomainEvent]) -> None:
+    """Hand committed events of one kind to its batch subscribers, all in one call each."""
+    for subscriber in _batch_subscribers.get(kind_name, []):
+        try:
+            subscriber.handler(batch)
+        except Exception:
+            log.exception(
+                "Batch subscriber %s failed on %d %s events (first %s)",
+                subscriber.path,
+                len(batch),
+                kind_name,
+                batch[0].pk if batch else None,
             )
 
 

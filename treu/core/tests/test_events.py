@@ -24,6 +24,11 @@ def _record_in_worker(event):
     received.append(("worker", event.pk))
 
 
+@events.subscribe_batch(KIND)
+def _record_batch(batch):
+    received.append(("batch", [event.pk for event in batch]))
+
+
 @pytest.fixture(autouse=True)
 def _clear():
     received.clear()
@@ -115,6 +120,61 @@ def test_publish_many_writes_every_event_and_dispatches_each_after_commit(
     assert all(event.pk for event in written) and written[1].occurred_at is not None
     assert [pk for where, pk in received if where == "inline"] == [e.pk for e in written]
     assert DomainEvent.objects.filter(kind=KIND, customer=anna).count() == 2
+
+
+def test_batch_subscribers_get_a_published_batch_in_one_call_after_commit(
+    django_capture_on_commit_callbacks, anna
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        written = events.publish_many(
+            [DomainEvent(kind=KIND, customer=anna), DomainEvent(kind=KIND, customer=anna)]
+        )
+        assert received == []
+    assert [pks for where, pks in received if where == "batch"] == [[e.pk for e in written]]
+
+
+def test_batch_subscribers_get_only_their_kind_from_a_mixed_batch(
+    django_capture_on_commit_callbacks, anna
+):
+    other = "test.other_kind"
+    events.register_kind(other, label="Other", on_timeline=False)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        written = events.publish_many(
+            [DomainEvent(kind=KIND), DomainEvent(kind=other), DomainEvent(kind=KIND)]
+        )
+    assert len(callbacks) == 3  # still one callback per event
+    assert [pks for where, pks in received if where == "batch"] == [[written[0].pk, written[2].pk]]
+    assert [pk for where, pk in received if where == "inline"] == [written[0].pk, written[2].pk]
+
+
+def test_batch_subscribers_get_a_single_event_as_a_list_of_one(
+    django_capture_on_commit_callbacks, anna
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish(KIND, customer=anna)
+    events.dispatch(event)  # delivered again: again a list of one
+    assert [pks for where, pks in received if where == "batch"] == [[event.pk], [event.pk]]
+
+
+def test_a_failing_batch_subscriber_does_not_stop_the_others(
+    django_capture_on_commit_callbacks, anna, caplog
+):
+    kind = "test.batch_fails"
+    events.register_kind(kind, label="Batch fails", on_timeline=False)
+    seen = []
+
+    @events.subscribe_batch(kind)
+    def broken(batch):
+        raise RuntimeError("boom")
+
+    @events.subscribe_batch(kind)
+    def works(batch):
+        seen.append(len(batch))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish_many([DomainEvent(kind=kind, customer=anna)])
+    assert seen == [1]
+    assert "Batch subscriber" in caplog.text and "broken" in caplog.text
 
 
 def test_publish_many_checks_every_event_before_writing_any(anna):

@@ -1,0 +1,89 @@
+"""Reads of the loyalty programme: settings, members, ledgers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from treu.customers import selectors as customer_selectors
+from treu.customers.models import Customer
+from treu.loyalty.models import SETTINGS_PK, EntryStatus, Member, PointsEntry, ProgramSettings
+from treu.loyalty.points import Line, Rate, order_points
+
+
+def program_settings() -> ProgramSettings:
+    """The saved settings, or unsaved defaults: the programme starts when they are first saved."""
+    return ProgramSettings.objects.filter(pk=SETTINGS_PK).first() or ProgramSettings(pk=SETTINGS_PK)
+
+
+@dataclass(frozen=True)
+class Example:
+    goods_cents: int
+    shipping_cents: int
+    points: int
+
+
+EXAMPLE_GOODS_CENTS, EXAMPLE_SHIPPING_CENTS, EXAMPLE_VAT_BP = 4500, 490, 700
+
+
+def example_points(program: ProgramSettings) -> Example:
+    """What a typical order (45 € of coffee at 7 % VAT, 4,90 € shipping) earns with these settings.
+
+    Shown on the settings page, so "points per euro, net, rounded down" reads as a number.
+    """
+    earned = order_points(
+        [Line(1, EXAMPLE_GOODS_CENTS, EXAMPLE_VAT_BP)],
+        shipping_cents=EXAMPLE_SHIPPING_CENTS,
+        discount_cents=0,
+        rate=Rate(
+            points_per_euro=program.points_per_euro,
+            basis=program.points_basis,
+            include_shipping=program.include_shipping,
+            rounding=program.rounding,
+        ),
+    )
+    return Example(EXAMPLE_GOODS_CENTS, EXAMPLE_SHIPPING_CENTS, earned.total)
+
+
+def member_of(customer_id: int) -> Member | None:
+    return Member.objects.filter(customer_id=customer_id).first()
+
+
+def member_list(*, query: str = "") -> QuerySet[Member]:
+    """Members with their customer; the search is the customer list's (number, email, name)."""
+    qs = Member.objects.select_related("customer")
+    if query.strip():
+        found = customer_selectors.customer_list(customer_selectors.CustomerFilters(query=query))
+        return qs.filter(customer__in=found.values("pk")).order_by(
+            "customer__last_name", "customer__first_name", "id"
+        )
+    return qs.order_by("-joined_at", "-id")
+
+
+def customer_for_enrolment(text: str) -> Customer | None:
+    """A customer who has not been erased, by customer number ('K00042', '42') or email."""
+    if "@" in text:
+        customer = customer_selectors.customer_by_email(text)
+        return customer if customer is not None and not customer.erased_at else None
+    digits = text.lower().lstrip("".join(customer_selectors.NUMBER_PREFIXES)).lstrip("0")
+    return customer_selectors.customer_by_number(int(digits)) if digits.isdigit() else None
+
+
+def member_detail(member_id: int) -> Member:
+    return Member.objects.select_related("customer").get(pk=member_id)
+
+
+def member_ledger(member: Member) -> QuerySet[PointsEntry]:
+    """Newest first, with what a row links to."""
+    return PointsEntry.objects.filter(member=member).select_related("order", "staff_user")
+
+
+def ledger_sums(member_id: int) -> tuple[int, int]:
+    """(available, pending) summed from the ledger itself: the truth the member row mirrors."""
+    sums = PointsEntry.objects.filter(member_id=member_id).aggregate(
+        available=Coalesce(Sum("points", filter=Q(status=EntryStatus.AVAILABLE)), 0),
+        pending=Coalesce(Sum("points", filter=Q(status=EntryStatus.PENDING)), 0),
+    )
+    return sums["available"], sums["pending"]

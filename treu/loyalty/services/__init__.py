@@ -1,0 +1,55 @@
+"""Writes of the loyalty programme. Every change of points goes through `ledger._append`.
+
+Rules every service keeps:
+- A member's row is locked (`select_for_update`) before their points change, and the
+  member's due pending points are released first, so a decision is taken on the
+  current balance and the release job cannot race a reversal.
+- `Member.points_balance` / `pending_points` change in the same transaction as the
+  ledger rows, by exactly their sums; the database refuses a negative balance.
+- Purchase points and their reversals carry an idempotency key: a replayed event
+  changes nothing.
+
+A package split by sub-domain: `ledger` (locks, the one way into the ledger, release,
+redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
+orders). Import from here.
+"""
+
+from treu.loyalty.services.ledger import (
+    CANCELLATION,
+    MANUAL,
+    ORDER_CHANGED,
+    PURCHASE,
+    REDEMPTION,
+    RELEASE,
+    RETURN,
+    SHIPPING,
+    WELCOME,
+    LoyaltyError,
+    adjust_points,
+    redeem_points,
+    release_pending_points,
+)
+from treu.loyalty.services.programme import (
+    SETTINGS_FIELDS,
+    join_program,
+    merge_members,
+    started,
+    update_program_settings,
+)
+from treu.loyalty.services.purchases import (
+    award_points_for_orders,
+    catch_up_points,
+    follow_order_change,
+    follow_order_changes,
+    reschedule_order_points,
+    settle_order_points,
+)
+
+__all__ = [
+    "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
+    "SETTINGS_FIELDS", "SHIPPING", "WELCOME", "LoyaltyError", "adjust_points",
+    "award_points_for_orders", "catch_up_points", "follow_order_change",
+    "follow_order_changes", "join_program", "merge_members", "redeem_points",
+    "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
+    "update_program_settings",
+]  # fmt: skip

@@ -1,0 +1,326 @@
+"""Points for purchases: awarding new orders, taking back, following changed orders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from treu.commerce import selectors as commerce_selectors
+from treu.commerce.models import OrderStatus
+from treu.loyalty import selectors
+from treu.loyalty.models import (
+    EntryKind,
+    EntryStatus,
+    Member,
+    Membership,
+    PointsEntry,
+    ProgramSettings,
+)
+from treu.loyalty.points import Line, Rate, order_points, returned_share
+from treu.loyalty.services.ledger import (
+    CANCELLATION,
+    ORDER_CHANGED,
+    PURCHASE,
+    RETURN,
+    SHIPPING,
+    _append,
+    _lock_members,
+    _lock_members_of,
+    _release,
+)
+from treu.loyalty.services.programme import _create_members, started
+
+if TYPE_CHECKING:
+    from treu.commerce.models import Order
+
+
+def _available_at(order: Order, program: ProgramSettings) -> datetime:
+    """The return window runs from delivery; without a delivery date, from the order."""
+    start = order.delivered_at or order.placed_at
+    return timezone.localtime(start) + timedelta(days=program.return_window_days)
+
+
+def award_points_for_orders(order_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Earn points for newly placed orders, all in one go; returns the points awarded.
+
+    Set-based (a fixed number of queries for any number of orders), idempotent per line
+    (key `earn:line:<id>`). Earns nothing for guests, cancelled orders, orders placed
+    before the programme started and, when members join explicitly, before they joined.
+    """
+    ids = sorted(set(order_ids))
+    program = selectors.program_settings()
+    if not ids or started(program) is None:
+        return 0
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return _award(ids, program, now=now)
+    except IntegrityError:
+        # Another worker made one of these customers a member (or awarded these lines) at
+        # the same moment; a second pass sees and locks its rows and writes only what's left.
+        with transaction.atomic():
+            return _award(ids, program, now=now)
+
+
+def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
+    begin = started(program)
+    by_order: dict[int, list] = defaultdict(list)
+    # The orders stay locked until the points are written: a cancellation or return racing
+    # this award either committed before (and is seen here) or waits, and its subscriber
+    # then finds these points to take back.
+    for line in commerce_selectors.lines_of_orders(ids, lock=True):
+        order = line.order
+        if (
+            order.customer_id is not None
+            and order.status != OrderStatus.CANCELLED
+            and order.placed_at >= begin
+        ):
+            by_order[order.pk].append(line)
+    if not by_order:
+        return 0
+    customer_ids = {lines[0].order.customer_id for lines in by_order.values()}
+    members = _lock_members_of(customer_ids)
+    if program.membership == Membership.ALL:
+        missing = [cid for cid in customer_ids if cid not in members]
+        if missing:
+            members.update(_create_members(missing, program, now=now, source="loyalty"))
+    done = set(
+        PointsEntry.objects.filter(order_id__in=list(by_order), kind=EntryKind.EARN).values_list(
+            "key", flat=True
+        )
+    )
+    rate = Rate(
+        points_per_euro=program.points_per_euro,
+        basis=program.points_basis,
+        include_shipping=program.include_shipping,
+        rounding=program.rounding,
+    )
+    groups: list[tuple[Member, list[PointsEntry]]] = []
+    for order_id, lines in by_order.items():
+        order = lines[0].order
+        member = members.get(order.customer_id)
+        if member is None:
+            continue
+        if program.membership == Membership.OPT_IN and order.placed_at < member.joined_at:
+            continue
+        earned = order_points(
+            [Line(line.pk, line.total_cents, line.tax_rate_bp) for line in lines],
+            shipping_cents=order.shipping_cents,
+            discount_cents=order.discount_cents,
+            rate=rate,
+        )
+        available_at = _available_at(order, program)
+        status = EntryStatus.AVAILABLE if available_at <= now else EntryStatus.PENDING
+        targets = [(line.pk, earned.lines[line.pk]) for line in lines]
+        targets.append((None, earned.shipping))
+        rows = []
+        for line_id, points in targets:
+            key = f"earn:line:{line_id}" if line_id else f"earn:shipping:{order_id}"
+            if points <= 0 or key in done:
+                continue
+            rows.append(
+                PointsEntry(
+                    member=member,
+                    kind=EntryKind.EARN,
+                    points=points,
+                    status=status,
+                    available_at=available_at,
+                    order_id=order_id,
+                    order_line_id=line_id,
+                    source_rule=PURCHASE if line_id else SHIPPING,
+                    key=key,
+                )
+            )
+        if rows:
+            groups.append((member, rows))
+    _append(groups, program=program, now=now, source="loyalty")
+    return sum(e.points for _member, rows in groups for e in rows)
+
+
+@transaction.atomic
+def settle_order_points(order_id: int, *, cause: str, now: datetime | None = None) -> int:
+    """Take back the points an order no longer deserves; returns the points taken back.
+
+    Cancelled: all of them. Returned units: their line's share (`returned_share`),
+    counted over all returns so far, so it does not matter which event arrives first or
+    twice. Refunded shipping: its share of the shipping points. Lines the shop replaced
+    (an order changed before anything was returned): all of theirs. Pending points are
+    reversed as pending (they are released together with what they reverse); available
+    points only as far as the balance allows: what the member already spent is recorded
+    as `unrecovered` and not chased later.
+    """
+    now = now or timezone.now()
+    member_id = (
+        PointsEntry.objects.filter(order_id=order_id, kind=EntryKind.EARN)
+        .values_list("member_id", flat=True)
+        .first()
+    )
+    if member_id is None:
+        return 0
+    members = _lock_members([member_id])
+    _release(members, now=now)
+    member = members[member_id]
+    order = commerce_selectors.order_detail(order_id)
+    rows = list(PointsEntry.objects.filter(order_id=order_id, member=member).order_by("id"))
+    earns = [e for e in rows if e.kind == EntryKind.EARN]
+    taken: dict[int | None, int] = defaultdict(int)  # per line (None: shipping)
+    for e in rows:
+        if e.kind == EntryKind.REVERSE:
+            taken[e.order_line_id] += -e.points + e.unrecovered
+    lines = {line.pk: line for line in order.lines.all()}
+    cancelled = order.status == OrderStatus.CANCELLED
+    shipping_refunded = sum(r.shipping_refund_cents for r in order.returns.all())
+    program = selectors.program_settings()
+    new: list[PointsEntry] = []
+    balance = member.points_balance
+    done = {e.key for e in rows}  # a cause handled before (an event delivered twice)
+    for earn in earns:
+        key = f"{cause}:line:{earn.order_line_id}" if earn.order_line_id else f"{cause}:shipping"
+        if key in done:
+            continue
+        line = lines.get(earn.order_line_id) if earn.order_line_id else None
+        rule = CANCELLATION if cancelled else RETURN
+        if cancelled:
+            target = earn.points
+        elif earn.order_line_id is None:
+            target = returned_share(earn.points, shipping_refunded, order.shipping_cents)
+        elif line is None:
+            target, rule = earn.points, ORDER_CHANGED
+        else:
+            target = returned_share(earn.points, line.returned_quantity, line.quantity)
+        todo = target - taken[earn.order_line_id]
+        if todo <= 0:
+            continue
+        entry = PointsEntry(
+            member=member,
+            kind=EntryKind.REVERSE,
+            status=earn.status,
+            available_at=earn.available_at,
+            order_id=order_id,
+            order_line_id=earn.order_line_id,
+            source_rule=rule,
+            key=key,
+        )
+        if earn.status == EntryStatus.PENDING:
+            entry.points = -todo
+        else:
+            take = min(todo, balance)
+            balance -= take
+            entry.points, entry.unrecovered = -take, todo - take
+        taken[earn.order_line_id] += todo
+        new.append(entry)
+    _append([(member, new)], program=program, now=now, source="loyalty", kind=EntryKind.REVERSE)
+    return -sum(e.points for e in new)
+
+
+@transaction.atomic
+def reschedule_order_points(order_id: int) -> int:
+    """Move an order's pending points to its delivery date plus the return window.
+
+    Earn and reversal rows of the order move together, so they are released together.
+    """
+    program = selectors.program_settings()
+    order = commerce_selectors.order_detail(order_id)
+    pending = PointsEntry.objects.filter(order_id=order_id, status=EntryStatus.PENDING)
+    member_ids = list(pending.values_list("member_id", flat=True).distinct().order_by())
+    if order.delivered_at is None or not member_ids:
+        return 0
+    _lock_members(member_ids)  # the release job must not count these rows while they move
+    return pending.update(available_at=_available_at(order, program))
+
+
+def follow_order_change(order_id: int, *, cause: str, now: datetime | None = None) -> None:
+    """An order that earned points changed in the shop: keep its points in step.
+
+    A delivery date moves the return window; lines the shop replaced (possible only before
+    anything was returned) lose their points and the new lines earn theirs.
+    """
+    if not PointsEntry.objects.filter(order_id=order_id, kind=EntryKind.EARN).exists():
+        return
+    reschedule_order_points(order_id)
+    settle_order_points(order_id, cause=cause, now=now)
+    award_points_for_orders([order_id], now=now)
+
+
+def follow_order_changes(causes: dict[int, str], *, now: datetime | None = None) -> int:
+    """`follow_order_change` for a batch of changed orders, for those it concerns.
+
+    Most changes (paid → shipped) leave points alone: two queries find the orders whose
+    delivery date moves their pending points or whose lines the shop replaced, and only
+    those are followed one by one. Returns how many were.
+    """
+    earned: dict[int, list[tuple]] = defaultdict(list)
+    rows = PointsEntry.objects.filter(order_id__in=list(causes), kind=EntryKind.EARN)
+    for order_id, line_id, status, available_at in rows.values_list(
+        "order_id", "order_line_id", "status", "available_at"
+    ):
+        earned[order_id].append((line_id, status, available_at))
+    if not earned:
+        return 0
+    program = selectors.program_settings()
+    current: dict[int, set[int]] = defaultdict(set)
+    orders: dict[int, Order] = {}
+    for line in commerce_selectors.lines_of_orders(list(earned)):
+        current[line.order_id].add(line.pk)
+        orders[line.order_id] = line.order
+    followed = 0
+    for order_id, entries in earned.items():
+        order = orders.get(order_id)
+        replaced = any(line_id and line_id not in current[order_id] for line_id, *_ in entries)
+        moves = (
+            order is not None
+            and order.delivered_at is not None
+            and any(
+                status == EntryStatus.PENDING and at != _available_at(order, program)
+                for _line, status, at in entries
+            )
+        )
+        if replaced or moves:
+            follow_order_change(order_id, cause=causes[order_id], now=now)
+            followed += 1
+    return followed
+
+
+# Orders handled per transaction by the catch-up (short locks, id lists well below limits).
+CATCH_UP_CHUNK = 1000
+
+
+def catch_up_points(*, since: datetime, now: datetime | None = None) -> int:
+    """The safety net for lost events: orders taken in, cancelled or returned since `since`.
+
+    Subscribers run in-process after the commit; if one failed (a database hiccup, the
+    process stopped) an order would earn nothing, or keep points for goods sent back. The
+    hourly job runs this over the last hours: orders without points go through the same
+    rules as always (guests, cancelled, too early or not a member still earn nothing);
+    every order with points that was cancelled or returned in the window, or earns now, is
+    settled (`settle_order_points` counts over everything, so settling twice takes nothing
+    twice). Returns the points awarded less those taken back.
+    """
+    now = now or timezone.now()
+    cause = f"catch-up:{now:%Y%m%d%H%M%S}"
+    ids = commerce_selectors.order_ids_recorded_since(since)
+    changed = commerce_selectors.order_ids_cancelled_or_returned_since(since)
+    net = 0
+    for start in range(0, len(ids), CATCH_UP_CHUNK):
+        chunk = ids[start : start + CATCH_UP_CHUNK]
+        missed = set(chunk) - _orders_with_points(chunk)
+        if missed:
+            net += award_points_for_orders(missed, now=now)
+            changed.extend(_orders_with_points(missed))
+    for start in range(0, len(changed), CATCH_UP_CHUNK):
+        for order_id in sorted(_orders_with_points(changed[start : start + CATCH_UP_CHUNK])):
+            net -= settle_order_points(order_id, cause=f"{cause}:{order_id}", now=now)
+    return net
+
+
+def _orders_with_points(order_ids: Iterable[int]) -> set[int]:
+    return set(
+        PointsEntry.objects.filter(order_id__in=list(order_ids), kind=EntryKind.EARN)
+        .values_list("order_id", flat=True)
+        .distinct()
+    )

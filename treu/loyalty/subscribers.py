@@ -1,0 +1,31 @@
+"""What loyalty does when commerce reports something. Handlers are idempotent."""
+
+from __future__ import annotations
+
+from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED, ORDER_UPDATED
+from treu.core.events import subscribe, subscribe_batch
+from treu.loyalty import services
+
+
+@subscribe_batch(ORDER_INGESTED)
+def award_points_for_orders(batch) -> None:
+    # A whole ingest_orders() batch in one call: a fixed number of queries for 1,000 orders.
+    services.award_points_for_orders([event.payload["order_id"] for event in batch])
+
+
+@subscribe(ORDER_CANCELLED)
+def take_back_points_of_cancelled_order(event) -> None:
+    order_id = event.payload["order_id"]
+    services.settle_order_points(order_id, cause=f"cancel:{order_id}")
+
+
+@subscribe(ORDER_REFUNDED)
+def take_back_points_of_returned_goods(event) -> None:
+    p = event.payload
+    services.settle_order_points(p["order_id"], cause=f"return:{p.get('return_id', event.pk)}")
+
+
+@subscribe_batch(ORDER_UPDATED)
+def follow_order_changes(batch) -> None:
+    # Batch updates (a nightly status sync) cost two queries unless points must move.
+    services.follow_order_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})

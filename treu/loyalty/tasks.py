@@ -1,0 +1,27 @@
+"""Background work of the loyalty programme."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from treu.loyalty import services
+
+# The catch-up looks this far back: hourly runs overlap, so a missed hour is not lost.
+CATCH_UP = timedelta(hours=3)
+
+
+@db_periodic_task(crontab(minute="7"))
+def release_pending_points() -> None:
+    # Hourly: points become available at most an hour after their return window ends.
+    services.release_pending_points()
+
+
+@db_periodic_task(crontab(minute="37"))
+def catch_up_points() -> None:
+    # Hourly: an order whose event was lost on the way (a crashed process) still earns,
+    # and a lost cancellation or return still takes its points back.
+    services.catch_up_points(since=timezone.now() - CATCH_UP)
