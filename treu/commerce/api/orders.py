@@ -5,6 +5,7 @@ Money is integer euro cents everywhere ("total_cents": 2990 is 29,90 €), curre
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
@@ -328,7 +329,7 @@ def order_batch(request, payload: OrderBatchIn):
     }
     numbers = {item.customer_number for _i, item in items if item.customer_number is not None}
     customer_ids = _customer_ids_by_number(numbers)
-    ready: list[tuple[int, BatchOrderIn, Shop, int | None]] = []
+    ready: list[tuple[int, BatchOrderIn, Shop, services.OrderInput]] = []
     for index, item in items:
         loc = ("body", "orders", index)
         shop = shops.get(item.shop)
@@ -351,34 +352,38 @@ def order_batch(request, payload: OrderBatchIn):
                 )
                 continue
         # Check the order before its customer is written, so a refused order leaves no trace.
-        problems = services.validate_order(_order_input(shop, item.external_id, item, customer_id))
+        data = _order_input(shop, item.external_id, item, customer_id)
+        problems = services.validate_order(data)
         if problems:
             exc = services.OrderRejected(problems)
             results[index] = _rejected(index, from_service(exc, prefix=loc))
             continue
-        ready.append((index, item, shop, customer_id))
+        ready.append((index, item, shop, data))
 
-    with_customer = [(n, entry) for n, entry in enumerate(ready) if entry[1].customer is not None]
-    outcomes = customer_services.upsert_customers(
-        [_customer_input(entry[2], entry[1].customer) for _n, entry in with_customer],
-        event_source=SOURCE,
-    )
+    # Each distinct customer block once: a regular's five orders in one call name the same
+    # person five times; upserting the block again would only find nothing to change.
+    blocks: dict[customer_services.CustomerInput, list[int]] = {}
+    for n, (_index, item, shop, _data) in enumerate(ready):
+        if item.customer is not None:
+            blocks.setdefault(_customer_input(shop, item.customer), []).append(n)
+    outcomes = customer_services.upsert_customers(list(blocks), event_source=SOURCE)
     resolved: dict[int, int] = {}
-    for (n, entry), outcome in zip(with_customer, outcomes, strict=True):
-        if isinstance(outcome, ValidationError):
-            index = entry[0]
-            results[index] = _rejected(
-                index, from_service(outcome, prefix=("body", "orders", index, "customer"))
-            )
-        else:
-            resolved[n] = outcome.customer.pk
+    for positions, outcome in zip(blocks.values(), outcomes, strict=True):
+        for n in positions:
+            if isinstance(outcome, ValidationError):
+                index = ready[n][0]
+                results[index] = _rejected(
+                    index, from_service(outcome, prefix=("body", "orders", index, "customer"))
+                )
+            else:
+                resolved[n] = outcome.customer.pk
     inputs = []
-    for n, (index, item, shop, customer_id) in enumerate(ready):
+    for n, (index, _item, _shop, data) in enumerate(ready):
         if index in results:
             continue
-        inputs.append(
-            (index, _order_input(shop, item.external_id, item, resolved.get(n, customer_id)))
-        )
+        if n in resolved:
+            data = replace(data, customer_id=resolved[n])
+        inputs.append((index, data))
     ingested = services.ingest_orders([data for _i, data in inputs])
     for (index, data), outcome in zip(inputs, ingested, strict=True):
         if isinstance(outcome, ValidationError):
