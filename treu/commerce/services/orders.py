@@ -74,6 +74,9 @@ class IngestResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
+_STATUSES = frozenset(OrderStatus.values)  # Choices.values builds a new list per call
+
+
 def validate_order(data: OrderInput) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = defaultdict(list)
     if not data.external_id.strip():
@@ -83,7 +86,7 @@ def validate_order(data: OrderInput) -> dict[str, list[str]]:
             _("Currency %(currency)s is not supported; treu works in EUR.")
             % {"currency": data.currency}
         )
-    if data.status not in OrderStatus.values:
+    if data.status not in _STATUSES:
         errors["status"].append(_("Unknown order status %(status)r.") % {"status": data.status})
     if timezone.is_naive(data.placed_at):
         errors["placed_at"].append(_("The order time has no time zone."))
