@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treu.core import events
+from treu.core.bulk import bulk_create_with_ids
 from treu.loyalty import selectors
 from treu.loyalty.events import MEMBER_JOINED
 from treu.loyalty.models import (
@@ -22,7 +23,7 @@ from treu.loyalty.models import (
     PointsEntry,
     ProgramSettings,
 )
-from treu.loyalty.services.ledger import WELCOME, LoyaltyError, _append
+from treu.loyalty.services.ledger import WELCOME, LoyaltyError, NewEntry, _append
 
 if TYPE_CHECKING:
     from treu.customers.models import Customer
@@ -81,8 +82,8 @@ def _create_members(
     customer_ids: Iterable[int], program: ProgramSettings, *, now: datetime, source: str
 ) -> dict[int, Member]:
     """New members with their welcome points and events; the caller holds the transaction."""
-    members = Member.objects.bulk_create(
-        [Member(customer_id=cid, joined_at=now) for cid in customer_ids]
+    members = bulk_create_with_ids(
+        Member, [Member(customer_id=cid, joined_at=now) for cid in customer_ids]
     )
     joined = [
         events.NewEvent(
@@ -101,8 +102,7 @@ def _create_members(
                 (
                     m,
                     [
-                        PointsEntry(
-                            member=m,
+                        NewEntry(
                             kind=EntryKind.EARN,
                             points=program.welcome_points,
                             status=EntryStatus.AVAILABLE,
