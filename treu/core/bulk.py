@@ -136,30 +136,8 @@ def update_values(
     """
     if not rows:
         return 0
-    opts = model._meta
-    columns = [opts.get_field(name) for name in fields]
-    adapters = [
-        (n, adapt)
-        for n, f in enumerate(columns, start=1)
-        if (adapt := _adapter(f, connection.vendor)) is not None
-    ]
-    if adapters:
-        prepared = []
-        for row in rows:
-            values = list(row)
-            for index, adapt in adapters:
-                values[index] = adapt(values[index])
-            prepared.append(values)
-        rows = prepared
-    return _update(model, columns, rows)
-
-
-_COMBINE = {
-    # op: (PostgreSQL with the stored value c.col and the new one v.cN, SQLite with `?`)
-    "add": ("{stored} + {new}", "{col} + %s"),
-    "min": ("LEAST({stored}, {new})", "coalesce(min({col}, %s), %s)"),
-    "max": ("GREATEST({stored}, {new})", "coalesce(max({col}, %s), %s)"),
-}
+    columns = [model._meta.get_field(name) for name in fields]
+    return _update(model, columns, _adapted(columns, rows))
 
 
 def combine_values(
@@ -172,31 +150,60 @@ def combine_values(
     is needed first and two transactions adding to the same row both count: PostgreSQL
     re-reads a row changed by a concurrent commit before applying the expression.
     """
-    if not rows:
-        return 0
-    opts = model._meta
-    columns = [opts.get_field(name) for name, _op in fields]
     ops = [op for _name, op in fields]
-    unknown = set(ops) - set(_COMBINE)
+    unknown = set(ops) - set(_COMBINE) - {"set"}
     if unknown:
         raise ValueError(f"Unknown ways to combine: {sorted(unknown)}")
-    vendor = connection.vendor
+    if not rows:
+        return 0
+    columns = [model._meta.get_field(name) for name, _op in fields]
+    return _update(model, columns, _adapted(columns, rows), ops)
+
+
+def _adapted(columns: list, rows: Sequence[Sequence]) -> Sequence[Sequence]:
+    """Rows `(pk, value, …)` with each value in the form `insert_rows` sends (see `_adapter`)."""
     adapters = [
         (n, adapt)
         for n, f in enumerate(columns, start=1)
-        if (adapt := _adapter(f, vendor)) is not None
+        if (adapt := _adapter(f, connection.vendor)) is not None
     ]
+    if not adapters:
+        return rows
     prepared = []
-    for row in sorted(rows, key=_first):  # in key order, as `_update` explains
+    for row in rows:
         values = list(row)
         for index, adapt in adapters:
             values[index] = adapt(values[index])
         prepared.append(values)
+    return prepared
+
+
+_COMBINE = {
+    # op: (PostgreSQL with the stored value and the new one v.cN, SQLite with placeholders)
+    "set": ("{new}", "%s"),
+    "add": ("{stored} + {new}", "{col} + %s"),
+    "min": ("LEAST({stored}, {new})", "coalesce(min({col}, %s), %s)"),
+    "max": ("GREATEST({stored}, {new})", "coalesce(max({col}, %s), %s)"),
+}
+
+
+def _update(
+    model: type[models.Model],
+    columns: list,
+    rows: Sequence[Sequence],
+    ops: Sequence[str] | None = None,
+) -> int:
+    # In key order: pages and index entries are visited in sequence, and two batches
+    # updating the same rows lock them in the same order instead of deadlocking.
+    rows = sorted(rows, key=_first)
+    ops = ops or ["set"] * len(columns)
+    vendor = connection.vendor
+    opts = model._meta
     qn = connection.ops.quote_name
     table, pk = qn(opts.db_table), qn(opts.pk.column)
     if vendor == "postgresql":
         width = len(columns) + 1
-        arrays = [[row[n] for row in prepared] for n in range(width)]
+        arrays = [[row[n] for row in rows] for n in range(width)]
         unnest = ", ".join(
             f"%s::{field.cast_db_type(connection)}[]" for field in [opts.pk, *columns]
         )
@@ -219,50 +226,22 @@ def combine_values(
             for field, op in zip(columns, ops, strict=True)
         )
         sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - model names
-        params = []
-        for row in prepared:
-            values = []
-            for value, op in zip(row[1:], ops, strict=True):
-                values += [value] if op == "add" else [value, value]
-            params.append((*values, row[0]))
+        twice = [op in ("min", "max") for op in ops]  # their SQL names the value twice
+        if any(twice):
+            params = [(*_doubled(row[1:], twice), row[0]) for row in rows]
+        else:
+            params = [(*row[1:], row[0]) for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
             return cursor.rowcount
     raise NotImplementedError(vendor)  # pragma: no cover - treu runs on these two
 
 
-def _update(model: type[models.Model], columns: list, rows: Sequence[Sequence]) -> int:
-    # In key order: pages and index entries are visited in sequence, and two batches
-    # updating the same rows lock them in the same order instead of deadlocking.
-    rows = sorted(rows, key=_first)
-    vendor = connection.vendor
-    opts = model._meta
-    qn = connection.ops.quote_name
-    table, pk = qn(opts.db_table), qn(opts.pk.column)
-    if vendor == "postgresql":
-        width = len(columns) + 1
-        arrays = [[row[n] for row in rows] for n in range(width)]
-        unnest = ", ".join(
-            f"%s::{field.cast_db_type(connection)}[]" for field in [opts.pk, *columns]
-        )
-        names = ", ".join(f"c{n}" for n in range(width))
-        assignments = ", ".join(
-            f"{qn(field.column)} = v.c{n}" for n, field in enumerate(columns, start=1)
-        )
-        sql = (
-            f"UPDATE {table} SET {assignments} "  # noqa: S608 - names from the model
-            f"FROM unnest({unnest}) AS v({names}) WHERE {table}.{pk} = v.c0"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, arrays)
-            return cursor.rowcount
-    if vendor == "sqlite":
-        assignments = ", ".join(f"{qn(field.column)} = %s" for field in columns)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - model names
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])
-            return cursor.rowcount
-    raise NotImplementedError(vendor)  # pragma: no cover - treu runs on these two
+def _doubled(values: Sequence, twice: list[bool]) -> list:
+    doubled = []
+    for value, double in zip(values, twice, strict=True):
+        doubled += [value, value] if double else [value]
+    return doubled
 
 
 def _adapter(field: models.Field, vendor: str):
