@@ -76,11 +76,8 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
     # then finds these points to take back.
     by_order = {
         order.id: (order, lines)
-        for order, lines in commerce_selectors.order_figures(ids, lock=True)
-        if lines
-        and order.customer_id is not None
-        and order.status != OrderStatus.CANCELLED
-        and order.placed_at >= begin
+        for order, lines in commerce_selectors.order_figures(ids, lock=True, placed_since=begin)
+        if lines and order.customer_id is not None and order.status != OrderStatus.CANCELLED
     }
     if not by_order:
         return 0
