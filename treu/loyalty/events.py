@@ -57,3 +57,37 @@ events.register_kind(
 events.register_kind(
     MEMBER_JOINED, label=gettext_lazy("Joined the loyalty programme"), describe=_member_joined
 )
+
+REWARD_REDEEMED = "loyalty.reward_redeemed"
+COUPON_ISSUED = "loyalty.coupon_issued"
+
+
+def _reward_redeemed(event) -> TimelineEntry:
+    p = event.payload
+    return TimelineEntry(
+        title=_("Reward redeemed: %(reward)s") % {"reward": p.get("reward", "?")},
+        detail=_("%(count)s %(points)s spent")
+        % {"count": p.get("points", 0), "points": p.get("point_name") or "Punkte"},
+        url=_member_url(event),
+        icon="star",
+        amount_cents=p.get("credit_cents") or None,
+    )
+
+
+def _coupon_issued(event) -> TimelineEntry:
+    p = event.payload
+    return TimelineEntry(
+        title=_("Coupon %(code)s issued") % {"code": p.get("code", "?")},
+        detail=_("%(reward)s, valid until %(date)s")
+        % {"reward": p.get("reward", "?"), "date": p.get("expires_on", "?")},
+        url=_member_url(event),
+        icon="star",
+    )
+
+
+events.register_kind(
+    REWARD_REDEEMED, label=gettext_lazy("Loyalty reward redeemed"), describe=_reward_redeemed
+)
+events.register_kind(
+    COUPON_ISSUED, label=gettext_lazy("Loyalty coupon issued"), describe=_coupon_issued
+)
