@@ -133,14 +133,9 @@ def _member(number: int, loc: tuple) -> Member:
     return member
 
 
-def _shop_code(ref: OrderRef) -> str:
+def _shop_code(ref: OrderRef, loc: tuple = ("body", "order", "shop")) -> str:
     if not commerce_selectors.shops().filter(code=ref.shop).exists():
-        raise ApiError(
-            422,
-            _("There is no shop with this code."),
-            loc=("body", "order", "shop"),
-            type="rejected",
-        )
+        raise ApiError(422, _("There is no shop with this code."), loc=loc, type="rejected")
     return ref.shop
 
 
