@@ -59,7 +59,7 @@ def _check(request: HttpRequest, raw: str, *, header: str) -> ApiKey:
             type="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    scope = required_scope(request.method or "GET", request.path)
+    scope = required_scope(request.method or "GET", request.path_info)
     if not key.has_scope(scope):
         raise ApiError(
             403,
