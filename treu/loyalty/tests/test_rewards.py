@@ -275,3 +275,17 @@ def test_erasing_a_customer_deletes_redemptions_coupons_and_credit(program, rich
     privacy.erase_customer(anna)
     for model in (Member, PointsEntry, Redemption, Coupon, CreditEntry):
         assert not model.objects.exists(), model
+
+
+def test_resetting_the_demo_removes_redemptions_coupons_and_credit(program, rich_anna):
+    from treu.demo.generator import reset_demo
+    from treu.loyalty.services import release_order_rewards, spend_store_credit
+
+    services.redeem_reward(member=rich_anna, reward=make_reward("store_credit"))
+    services.redeem_reward(member=rich_anna, reward=make_reward())
+    spend_store_credit(member=rich_anna, cents=100, shop="online", order_external_id="1")
+    release_order_rewards(shop="online", order_external_id="1")
+    reset_demo()
+    for model in (Member, PointsEntry, Redemption, Coupon, CreditEntry):
+        assert not model.objects.exists(), model
+    assert Reward.objects.count() == 2  # the catalogue belongs to no customer
