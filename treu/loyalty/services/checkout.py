@@ -17,8 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from treu.core import events
 from treu.core.money import format_euro
 from treu.loyalty.codes import normalise_code
+from treu.loyalty.events import COUPON_RELEASED, COUPON_USED
 from treu.loyalty.models import Coupon, CouponUse, CreditEntry, CreditKind, Member
 from treu.loyalty.services.ledger import LoyaltyError, _lock_members
 
@@ -80,7 +82,25 @@ def consume_coupon(
         discount_cents=coupon.discount_for(basket_cents),
         used_at=now,
     )
+    events.publish_many([_coupon_event(COUPON_USED, use, coupon, now=now)])
     return use, True
+
+
+def _coupon_event(kind: str, use: CouponUse, coupon: Coupon, *, now: datetime) -> events.NewEvent:
+    return events.NewEvent(
+        kind=kind,
+        customer_id=coupon.member.customer_id,
+        payload={
+            "member_id": coupon.member_id,
+            "coupon_id": coupon.pk,
+            "code": coupon.code,
+            "shop": use.shop,
+            "order_external_id": use.order_external_id,
+            "discount_cents": use.discount_cents,
+        },
+        source="checkout",
+        occurred_at=now,
+    )
 
 
 def _not_enough_credit(balance: int) -> str:
@@ -151,14 +171,15 @@ def release_order_rewards(
     """
     now = now or timezone.now()
     uses = list(
-        CouponUse.objects.select_for_update()
-        .select_related("coupon")
+        CouponUse.objects.select_for_update(of=("self",))
+        .select_related("coupon__member")
         .filter(shop=shop, order_external_id=order_external_id, released_at__isnull=True)
         .order_by("pk")
     )
     for use in uses:
         CouponUse.objects.filter(pk=use.pk).update(released_at=now)
         Coupon.objects.filter(pk=use.coupon_id).update(used_at=None)
+    events.publish_many(_coupon_event(COUPON_RELEASED, u, u.coupon, now=now) for u in uses)
     spends = CreditEntry.objects.filter(
         kind=CreditKind.SPEND,
         shop=shop,

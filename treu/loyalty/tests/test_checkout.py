@@ -202,3 +202,20 @@ def test_a_cancelled_order_in_treu_gives_back_coupon_and_credit(credited, shop, 
     credited.refresh_from_db()
     assert coupon.used_at is None
     assert credited.credit_cents == 1000
+
+
+def test_using_and_giving_back_a_coupon_shows_on_the_timeline(program, rich_anna, anna):
+    from treu.core import events
+    from treu.core.models import DomainEvent
+    from treu.loyalty.events import COUPON_RELEASED, COUPON_USED
+
+    coupon = _coupon(rich_anna, amount_cents=500)
+    _use(coupon, order="A-1")
+    services.release_order_rewards(shop="online", order_external_id="A-1")
+    used = DomainEvent.objects.get(kind=COUPON_USED)
+    released = DomainEvent.objects.get(kind=COUPON_RELEASED)
+    assert used.customer_id == released.customer_id == anna.pk
+    assert used.payload["discount_cents"] == 500 and used.payload["order_external_id"] == "A-1"
+    entry = events.describe(used)
+    assert coupon.code in entry.title and entry.amount_cents == -500
+    assert coupon.code in events.describe(released).title
