@@ -311,7 +311,8 @@ def _issue_coupon(
         max_discount_cents=reward.max_discount_cents,
         product_sku=reward.product_sku,
         detail_code=detail_code,
-        expires_at=now + timedelta(days=reward.coupon_valid_days),
+        # Calendar days in Europe/Berlin: the same wall-clock time, across summer time too.
+        expires_at=timezone.localtime(now) + timedelta(days=reward.coupon_valid_days),
     )
     events.publish(
         COUPON_ISSUED,

@@ -172,3 +172,18 @@ def test_the_redemption_list_needs_the_same_few_queries_for_many_rows(
 
 def test_an_unknown_reward_is_a_404(client_of, marketer, program):
     assert client_of(marketer).get(reverse("loyalty:reward_edit", args=[999])).status_code == 404
+
+
+def test_the_reward_list_needs_the_same_few_queries_for_many_rewards(
+    client_of, marketer, program, django_assert_num_queries
+):
+    for kind in ("fixed_amount", "percent", "experience", "partner", "partner"):
+        reward = make_reward(kind)
+        if kind == "partner":
+            services.add_partner_codes(reward=reward, text="A\nB\nC")
+    client = client_of(marketer)
+    client.get(reverse("loyalty:reward_list"))
+    # session, user, groups, permissions (user, group), rewards with their codes left, settings
+    with django_assert_num_queries(7):
+        response = client.get(reverse("loyalty:reward_list"))
+    assert response.content.decode().count("noch 3 Codes") == 2

@@ -118,15 +118,28 @@ def test_it_refuses_codes_for_rewards_that_are_no_partner_perk(program):
 
 def test_redeeming_takes_the_points_and_issues_a_single_use_coupon(program, rich_anna):
     reward = make_reward("fixed_amount", points_cost=250, amount_cents=500, coupon_valid_days=30)
-    now = timezone.now()
+    now = timezone.now().replace(microsecond=0)
     redemption = services.redeem_reward(member=rich_anna, reward=reward, now=now)
     coupon = redemption.coupon
     assert redemption.entry.points == -250 and redemption.entry.kind == EntryKind.REDEEM
     assert (coupon.kind, coupon.amount_cents, coupon.used_at) == ("fixed_amount", 500, None)
-    assert coupon.expires_at == now + timedelta(days=30)
+    assert coupon.expires_at == now + timedelta(days=30)  # no change of summer time between
     assert len(coupon.code) == 14 and set(coupon.code.replace("-", "")) <= set(CODE_ALPHABET)
     assert_sums_match_ledger(rich_anna)
     assert rich_anna.points_balance == 750
+
+
+def test_a_coupon_expires_after_calendar_days_in_berlin(program, rich_anna):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    before_summer_time = datetime(2026, 3, 20, 12, 0, tzinfo=berlin)
+    reward = make_reward(coupon_valid_days=14)
+    coupon = services.redeem_reward(member=rich_anna, reward=reward, now=before_summer_time).coupon
+    assert coupon.expires_at == datetime(2026, 4, 3, 12, 0, tzinfo=berlin)  # noon, +02:00
+    elapsed = coupon.expires_at.astimezone(UTC) - before_summer_time.astimezone(UTC)
+    assert elapsed == timedelta(days=14, hours=-1)
 
 
 def test_coupon_codes_differ_and_read_forgivingly(program, rich_anna):
