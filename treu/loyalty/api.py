@@ -106,6 +106,36 @@ class OpenCoupon(Schema):
     expires_at: datetime
 
 
+class RewardOut(Schema):
+    id: int
+    name: str
+    description: str
+    kind: str
+    points_cost: int
+    amount_cents: int | None
+    percent: int | None
+    max_discount_cents: int | None
+    free_product_sku: str | None
+    seats_left: int | None
+    available_until: datetime | None
+
+
+class RedeemIn(StrictSchema):
+    reward_id: Annotated[int, Field(strict=True, ge=1, le=2**62)]
+
+
+class RedemptionOut(Schema):
+    id: int
+    reward: str
+    points: int = Field(description="Points taken")
+    balance: int = Field(description="Available points left")
+    coupon: OpenCoupon | None = Field(None, description="Unless the reward is store credit")
+    detail_code: str | None = Field(
+        None, description="A perk's access code or the partner's voucher, for the member"
+    )
+    credit_cents: int = Field(description="Store credit the member has now")
+
+
 class BalanceOut(Schema):
     customer_number: int
     display_number: str
@@ -247,18 +277,84 @@ def spend_credit(request, payload: CreditSpendIn):
     return Status(201 if created else 200, body)
 
 
-@router.get(
-    "/members/{number}",
-    response={200: BalanceOut, **errors_for(404)},
-    summary="A member's points, store credit and open coupons (for the till)",
-)
-def member_balance(request, number: Text):
+def _member_in_path(number: str) -> Member:
     digits = number.upper().removeprefix("K")
     member = None
     if digits.isdigit() and len(digits) <= 15:
         member = selectors.member_by_customer_number(int(digits))
     if member is None:
         raise not_found(_("There is no member with this customer number."), loc=("path", "number"))
+    return member
+
+
+def _open_coupon(coupon: Coupon) -> dict:
+    return {
+        "code": coupon.code,
+        "kind": coupon.kind,
+        "reward": coupon.redemption.reward.name,
+        "amount_cents": coupon.amount_cents,
+        "percent": coupon.percent,
+        "max_discount_cents": coupon.max_discount_cents,
+        "free_product_sku": coupon.product_sku or None,
+        "expires_at": coupon.expires_at,
+    }
+
+
+@router.get(
+    "/rewards",
+    response={200: list[RewardOut], **errors_for()},
+    summary="The rewards members can redeem now",
+)
+def list_rewards(request):
+    fields = [name for name in RewardOut.model_fields if name != "free_product_sku"]
+    return [
+        {**{name: getattr(r, name) for name in fields}, "free_product_sku": r.product_sku or None}
+        for r in selectors.rewards_on_offer(timezone.now())
+    ]
+
+
+@router.post(
+    "/members/{number}/redemptions",
+    response={201: RedemptionOut, **errors_for(404, 422)},
+    summary="Redeem a reward for a member's points (at the till, in the shop's account page)",
+)
+def redeem(request, number: Text, payload: RedeemIn):
+    """Send an Idempotency-Key: a retried request then redeems once."""
+    member = _member_in_path(number)
+    reward = selectors.rewards_on_offer(timezone.now()).filter(pk=payload.reward_id).first()
+    if reward is None:
+        raise ApiError(
+            422,
+            _("There is no reward with this id on offer."),
+            loc=("body", "reward_id"),
+            type="rejected",
+        )
+    try:
+        redemption = services.redeem_reward(member=member, reward=reward, source="api")
+    except services.LoyaltyError as refused:
+        errors = from_service(refused, rename={"reward": "reward_id", "points": "reward_id"})
+        raise ApiError(422, "", errors=errors) from None
+    member.refresh_from_db(fields=["points_balance", "credit_cents"])
+    coupon = getattr(redemption, "coupon", None)
+    body = {
+        "id": redemption.pk,
+        "reward": reward.name,
+        "points": redemption.points,
+        "balance": member.points_balance,
+        "coupon": _open_coupon(coupon) if coupon else None,
+        "detail_code": (coupon.detail_code or None) if coupon else None,
+        "credit_cents": member.credit_cents,
+    }
+    return Status(201, body)
+
+
+@router.get(
+    "/members/{number}",
+    response={200: BalanceOut, **errors_for(404)},
+    summary="A member's points, store credit and open coupons (for the till)",
+)
+def member_balance(request, number: Text):
+    member = _member_in_path(number)
     coupons = selectors.open_coupons(member, timezone.now())
     return {
         "customer_number": member.customer.number,
@@ -267,17 +363,5 @@ def member_balance(request, number: Text):
         "points": member.points_balance,
         "pending_points": member.pending_points,
         "credit_cents": member.credit_cents,
-        "coupons": [
-            {
-                "code": c.code,
-                "kind": c.kind,
-                "reward": c.redemption.reward.name,
-                "amount_cents": c.amount_cents,
-                "percent": c.percent,
-                "max_discount_cents": c.max_discount_cents,
-                "free_product_sku": c.product_sku or None,
-                "expires_at": c.expires_at,
-            }
-            for c in coupons
-        ],
+        "coupons": [_open_coupon(c) for c in coupons],
     }

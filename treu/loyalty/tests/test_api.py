@@ -51,6 +51,8 @@ def online(shop):
         ("POST", "/checkout/orders/release"),
         ("POST", "/checkout/credit/spend"),
         ("GET", "/checkout/members/10001"),
+        ("GET", "/checkout/rewards"),
+        ("POST", "/checkout/members/10001/redemptions"),
     ],
 )
 def test_it_refuses_keys_without_the_checkout_scope(api, method, path):
@@ -214,3 +216,51 @@ def test_it_refuses_store_credit_for_a_customer_who_is_no_member(till, program, 
     response = till.post("/checkout/credit/spend", body)
     assert response.status_code == 422
     assert errors_at(response, "body", "customer_number")
+
+
+# -- Redeeming --------------------------------------------------------------------------------
+
+
+def test_the_till_lists_the_rewards_on_offer(till, program):
+    make_reward(name="Versand gratis", kind="free_shipping", points_cost=50)
+    make_reward(name="Alt", active=False)
+    response = till.get("/checkout/rewards")
+    assert response.status_code == 200
+    assert [(r["name"], r["points_cost"]) for r in response.json()] == [("Versand gratis", 50)]
+
+
+def test_the_till_redeems_a_reward_for_a_coupon(till, rich_anna, anna):
+    reward = make_reward("perk", points_cost=250)
+    response = till.post(f"/checkout/members/{anna.number}/redemptions", {"reward_id": reward.pk})
+    assert response.status_code == 201
+    data = response.json()
+    assert (data["points"], data["balance"], data["detail_code"]) == (250, 750, "VORVERKAUF")
+    assert data["coupon"]["code"] == rich_anna.coupons.get().code
+
+
+def test_a_retried_redemption_with_its_idempotency_key_redeems_once(till, rich_anna, anna):
+    reward = make_reward("store_credit", points_cost=100, amount_cents=500)
+    url, headers = f"/checkout/members/{anna.number}/redemptions", {"Idempotency-Key": "r-1"}
+    first = till.post(url, {"reward_id": reward.pk}, headers=headers)
+    again = till.post(url, {"reward_id": reward.pk}, headers=headers)
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert first.json()["credit_cents"] == 500 and first.json()["coupon"] is None
+    rich_anna.refresh_from_db()
+    assert (rich_anna.points_balance, rich_anna.credit_cents) == (900, 500)
+
+
+def test_a_redemption_without_enough_points_says_so_on_the_reward(till, anna_member, anna):
+    reward = make_reward(points_cost=100)
+    response = till.post(f"/checkout/members/{anna.number}/redemptions", {"reward_id": reward.pk})
+    assert response.status_code == 422
+    assert errors_at(response, "body", "reward_id") == ["Nicht genug Bohnen: 0 verfügbar."]
+
+
+def test_it_refuses_a_reward_not_on_offer_and_an_unknown_member(till, rich_anna, anna, ben):
+    hidden = make_reward(active=False)
+    url = f"/checkout/members/{anna.number}/redemptions"
+    response = till.post(url, {"reward_id": hidden.pk})
+    assert response.status_code == 422 and errors_at(response, "body", "reward_id")
+    shown = make_reward()
+    response = till.post(f"/checkout/members/{ben.number}/redemptions", {"reward_id": shown.pk})
+    assert response.status_code == 404
