@@ -17,6 +17,10 @@ limit is raised for the run. Three passes:
 3. again:  the same bodies under new keys; every order must come back "unchanged" and
    nothing may be written.
 
+With --points a loyalty programme runs (every customer a member, welcome points; begun
+before the generated history), so each new order also makes its member and earns points;
+afterwards every order must have earned and every balance must equal its ledger.
+
 Orders/s counts the time inside the client calls (the request bodies are built before).
 With DATABASE_URL unset a new SQLite file in a temporary directory is used and removed
 afterwards (--keep keeps it); on PostgreSQL the script exits non-zero when the first pass
@@ -48,6 +52,12 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=1_000, help="Orders per call (max 1,000).")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary SQLite file.")
+    parser.add_argument(
+        "--points",
+        action="store_true",
+        help="Run a loyalty programme (every customer a member, welcome points): each order "
+        "also creates its member on first sight and earns points, as in production.",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="treu-bench-api-"))
@@ -116,6 +126,40 @@ def request_bodies(args, shop_code: str, catalogue) -> list[bytes]:
     return bodies
 
 
+def start_points_programme() -> None:
+    """A programme in which every customer is a member, begun before the generated history."""
+    from datetime import UTC, datetime
+
+    from treu.loyalty import services
+    from treu.loyalty.models import ProgramSettings
+
+    services.update_program_settings(membership="all", welcome_points=50)
+    ProgramSettings.objects.update(created_at=datetime(2023, 1, 1, tzinfo=UTC))
+
+
+def points_check() -> tuple[int, int, int]:
+    """Orders that earned, members, and members whose figures differ from their ledger."""
+    from django.db.models import F, Q, Sum
+
+    from treu.loyalty.models import Member, PointsEntry
+
+    earned = (
+        PointsEntry.objects.filter(kind="earn", order__isnull=False)
+        .values("order_id")
+        .distinct()
+        .count()
+    )
+    mismatched = (
+        Member.objects.annotate(
+            ledger=Sum("entries__points", filter=Q(entries__status="available"), default=0),
+            pending=Sum("entries__points", filter=Q(entries__status="pending"), default=0),
+        )
+        .exclude(points_balance=F("ledger"), pending_points=F("pending"))
+        .count()
+    )
+    return earned, Member.objects.count(), mismatched
+
+
 def send(client, secret: str, bodies: list[bytes], *, key_prefix: str, expect: str) -> float:
     """POST every body; check each answer; return the seconds spent inside the calls."""
     seconds = 0.0
@@ -174,6 +218,8 @@ def run(args) -> int:
     bodies = request_bodies(args, shop.code, catalogue)
     megabytes = sum(len(b) for b in bodies) / 2**20
 
+    if args.points:
+        start_points_programme()
     client = Client()
     tag = random.Random().randrange(10**9)  # fresh keys, should the database be reused
     first = send(client, secret, bodies, key_prefix=f"first-{tag}", expect="created")
@@ -198,6 +244,11 @@ def run(args) -> int:
           f"({after_again})")  # fmt: skip
     print(f"peak memory   {peak_mib:,.0f} MiB (maxrss, all request bodies held)")
     ok = idempotent
+    if args.points:
+        earned, members, mismatched = points_check()
+        print(f"points        {earned:,} orders earned, {members:,} members; members whose "
+              f"balance differs from their ledger: {mismatched}")  # fmt: skip
+        ok = ok and earned == orders and mismatched == 0
     if connection.vendor == "postgresql":
         met = orders / first >= TARGET_ORDERS_PER_SECOND
         print(f"target        {TARGET_ORDERS_PER_SECOND:,} orders/s: {'met' if met else 'MISSED'}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.db.models import (
     Count,
@@ -91,9 +92,60 @@ def lines_of_orders(order_ids: list[int], *, lock: bool = False) -> QuerySet[Ord
     qs = (
         OrderLine.objects.filter(order_id__in=order_ids)
         .select_related("order")
+        # What points are computed from; other fields load on access. A batch reads
+        # thousands of lines: each field left out saves a value per instance.
+        .only(*_LINE_FIGURES, *(f"order__{name}" for name in _ORDER_FIGURES))
         .order_by("order_id", "id")
     )
     return qs.select_for_update(of=("order",)) if lock else qs
+
+
+_LINE_FIGURES = ("order_id", "sku", "quantity", "total_cents", "tax_rate_bp", "tax_cents")
+_ORDER_FIGURES = (
+    "customer_id", "shop_id", "number", "status", "placed_at", "delivered_at", "total_cents",
+    "shipping_cents", "discount_cents", "refunded_cents",
+)  # fmt: skip
+
+
+class OrderFigures(NamedTuple):
+    """What an order's points are computed from, without a model instance per order."""
+
+    id: int
+    customer_id: int | None
+    status: str
+    placed_at: datetime
+    delivered_at: datetime | None
+    shipping_cents: int
+    discount_cents: int
+
+
+class LineFigures(NamedTuple):
+    id: int
+    order_id: int
+    total_cents: int
+    tax_rate_bp: int
+
+
+def order_figures(
+    order_ids: list[int], *, lock: bool = False
+) -> list[tuple[OrderFigures, list[LineFigures]]]:
+    """Orders with their lines as plain figures, in id order: two queries for any number.
+
+    For loyalty's batch award, which reads thousands per batch. `lock` holds the orders
+    until the caller's transaction ends, as `lines_of_orders` does.
+    """
+    orders = Order.objects.filter(pk__in=order_ids).order_by("pk")
+    if lock:
+        orders = orders.select_for_update()
+    by_id = {row[0]: (OrderFigures(*row), []) for row in orders.values_list(*OrderFigures._fields)}
+    lines = (
+        OrderLine.objects.filter(order_id__in=list(by_id))
+        .order_by("order_id", "id")
+        .values_list(*LineFigures._fields)
+    )
+    for row in lines:
+        by_id[row[1]][1].append(LineFigures(*row))
+    return list(by_id.values())
 
 
 def order_ids_recorded_since(since: datetime) -> list[int]:

@@ -107,8 +107,9 @@ def _run_both(batch):
     expected = [_outcome(r) for r in services._ingest_orders_one_by_one(batch)]
     expected_state = _state()
     transaction.savepoint_rollback(sid)
+    # Patched where `ingest_orders` looks it up: in the batch module, not the package.
     with mock.patch.object(
-        services, "_ingest_orders_one_by_one", side_effect=AssertionError("fell back")
+        services.batch, "_ingest_orders_one_by_one", side_effect=AssertionError("fell back")
     ):
         got = [_outcome(r) for r in services.ingest_orders(batch)]
     return (expected, expected_state), (got, _state())

@@ -59,8 +59,9 @@ def _run_both(batch, *, event_source="test"):
     reference = services._upsert_customers_one_by_one(batch, event_source=event_source)
     expected = ([_outcome(r) for r in reference], _state())
     transaction.savepoint_rollback(sid)
+    # Patched where `upsert_customers` looks it up: in the batch module, not the package.
     with mock.patch.object(
-        services, "_upsert_customers_one_by_one", side_effect=AssertionError("fell back")
+        services.batch, "_upsert_customers_one_by_one", side_effect=AssertionError("fell back")
     ):
         results = services.upsert_customers(batch, event_source=event_source)
     return expected, ([_outcome(r) for r in results], _state())

@@ -28,6 +28,7 @@ from treu.loyalty.services.ledger import (
     PURCHASE,
     RETURN,
     SHIPPING,
+    NewEntry,
     _append,
     _lock_members,
     _lock_members_of,
@@ -37,9 +38,10 @@ from treu.loyalty.services.programme import _create_members, started
 
 if TYPE_CHECKING:
     from treu.commerce.models import Order
+    from treu.commerce.selectors import OrderFigures
 
 
-def _available_at(order: Order, program: ProgramSettings) -> datetime:
+def _available_at(order: Order | OrderFigures, program: ProgramSettings) -> datetime:
     """The return window runs from delivery; without a delivery date, from the order."""
     start = order.delivered_at or order.placed_at
     return timezone.localtime(start) + timedelta(days=program.return_window_days)
@@ -69,21 +71,20 @@ def award_points_for_orders(order_ids: Iterable[int], *, now: datetime | None = 
 
 def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
     begin = started(program)
-    by_order: dict[int, list] = defaultdict(list)
     # The orders stay locked until the points are written: a cancellation or return racing
     # this award either committed before (and is seen here) or waits, and its subscriber
     # then finds these points to take back.
-    for line in commerce_selectors.lines_of_orders(ids, lock=True):
-        order = line.order
-        if (
-            order.customer_id is not None
-            and order.status != OrderStatus.CANCELLED
-            and order.placed_at >= begin
-        ):
-            by_order[order.pk].append(line)
+    by_order = {
+        order.id: (order, lines)
+        for order, lines in commerce_selectors.order_figures(ids, lock=True)
+        if lines
+        and order.customer_id is not None
+        and order.status != OrderStatus.CANCELLED
+        and order.placed_at >= begin
+    }
     if not by_order:
         return 0
-    customer_ids = {lines[0].order.customer_id for lines in by_order.values()}
+    customer_ids = {order.customer_id for order, _lines in by_order.values()}
     members = _lock_members_of(customer_ids)
     if program.membership == Membership.ALL:
         missing = [cid for cid in customer_ids if cid not in members]
@@ -100,23 +101,22 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
         include_shipping=program.include_shipping,
         rounding=program.rounding,
     )
-    groups: list[tuple[Member, list[PointsEntry]]] = []
-    for order_id, lines in by_order.items():
-        order = lines[0].order
+    groups: list[tuple[Member, list[NewEntry]]] = []
+    for order_id, (order, lines) in by_order.items():
         member = members.get(order.customer_id)
         if member is None:
             continue
         if program.membership == Membership.OPT_IN and order.placed_at < member.joined_at:
             continue
         earned = order_points(
-            [Line(line.pk, line.total_cents, line.tax_rate_bp) for line in lines],
+            [Line(line.id, line.total_cents, line.tax_rate_bp) for line in lines],
             shipping_cents=order.shipping_cents,
             discount_cents=order.discount_cents,
             rate=rate,
         )
         available_at = _available_at(order, program)
         status = EntryStatus.AVAILABLE if available_at <= now else EntryStatus.PENDING
-        targets = [(line.pk, earned.lines[line.pk]) for line in lines]
+        targets = [(line.id, earned.lines[line.id]) for line in lines]
         targets.append((None, earned.shipping))
         rows = []
         for line_id, points in targets:
@@ -124,8 +124,7 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
             if points <= 0 or key in done:
                 continue
             rows.append(
-                PointsEntry(
-                    member=member,
+                NewEntry(
                     kind=EntryKind.EARN,
                     points=points,
                     status=status,

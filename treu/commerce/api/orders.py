@@ -1,57 +1,50 @@
-"""REST endpoints for products and orders (mounted at /api/v1/products and /api/v1/orders).
+"""REST endpoints for orders (mounted at /api/v1/orders): one by one, refunds, batches.
 
 Money is integer euro cents everywhere ("total_cents": 2990 is 29,90 €), currency EUR.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from dataclasses import replace
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Body, Field, Query, Router, Schema
-from pydantic import SkipValidation, model_validator
+from ninja import Body, Field, Query, Router
 from pydantic import ValidationError as PydanticValidationError
 
 from treu.api.errors import ApiError, from_pydantic, from_service, not_found
-from treu.api.schemas import (
-    CLOCK_SKEW,
-    MAX_BATCH,
-    MAX_PAGE,
-    Birthday,
-    Cents,
-    Moment,
-    Page,
-    Status,
-    StrictSchema,
-    Text,
-    errors_for,
-    paginate,
-)
+from treu.api.schemas import CLOCK_SKEW, Status, Text, errors_for, paginate
 from treu.commerce import selectors, services
-from treu.commerce.models import (
-    Category,
-    Order,
-    OrderLine,
-    Product,
-    Return,
-    Shop,
+from treu.commerce.api.schemas import (
+    BatchOrderIn,
+    BatchOut,
+    CancelIn,
+    LineOut,
+    OrderBatchIn,
+    OrderCustomerIn,
+    OrderFilter,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderWriteOut,
+    RefundIn,
+    RefundOut,
+    _rejected,
 )
+from treu.commerce.models import Order, OrderLine, Return, Shop
 from treu.customers import selectors as customer_selectors
 from treu.customers import services as customer_services
 
-products_router = Router(tags=["products"])
 orders_router = Router(tags=["orders"])
 
-Rate = Annotated[int, Field(strict=True, ge=0, le=10000, description="Basis points: 19 % = 1900")]
-Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
-OrderStatusName = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
-Reason = Literal["damaged", "defective", "wrong_item", "not_as_described", "changed_mind", "other"]
 SOURCE = "api"
+
+# Operation ids are pinned: clients generate code from them, and django-ninja would
+# otherwise derive them from this module's path.
 
 
 def _shop(code: str) -> Shop:
@@ -59,312 +52,6 @@ def _shop(code: str) -> Shop:
     if shop is None:
         raise not_found(_("There is no shop with this code."), loc=("path", "shop"))
     return shop
-
-
-# -- Products ---------------------------------------------------------------------------------
-
-
-class ProductIn(StrictSchema):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    price_cents: Cents
-    tax_rate_bp: Rate = 1900
-    category: Annotated[str, Field(max_length=100, description="Category slug")] | None = None
-    is_consumable: bool = False
-    reorder_interval_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = None
-    active: bool = True
-
-
-class ProductOut(Schema):
-    sku: str
-    name: str
-    price_cents: int
-    tax_rate_bp: int
-    category: str | None
-    is_consumable: bool
-    reorder_interval_days: int | None
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class ProductPage(Page):
-    items: list[ProductOut]
-
-
-class BatchProductIn(ProductIn):
-    sku: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class ProductBatchIn(StrictSchema):
-    products: Annotated[
-        list[SkipValidation[BatchProductIn]], Field(min_length=1, max_length=MAX_BATCH)
-    ]
-
-
-class BatchItemOut(Schema):
-    index: int
-    status: Literal["created", "updated", "unchanged", "stale", "rejected"]
-    id: str | None = None
-    errors: list[dict] = []
-
-
-class BatchOut(Schema):
-    results: list[BatchItemOut]
-
-
-class ListFilter(Schema):
-    cursor: Text | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
-    updated_since: Moment | None = None
-
-
-def _product_out(product: Product) -> dict:
-    return {
-        **{name: getattr(product, name) for name in ProductOut.model_fields if name != "category"},
-        "category": product.category.slug if product.category else None,
-    }
-
-
-def _category(slug: str | None, loc: tuple) -> Category | None:
-    if not slug:
-        return None
-    category = selectors.product_categories().filter(slug=slug).first()
-    if category is None:
-        raise ApiError(422, _("There is no category with this slug."), loc=loc, type="rejected")
-    return category
-
-
-def _upsert_product(sku: str, data: ProductIn, *, loc: tuple) -> tuple[Product, bool]:
-    fields = data.model_dump(exclude={"sku", "category"})
-    fields["category"] = _category(data.category, (*loc, "category"))
-    try:
-        return services.upsert_product(sku=sku, **fields)
-    except services.ProductRejected as exc:
-        raise ApiError(422, "", errors=from_service(exc, prefix=loc)) from None
-
-
-@products_router.get("", response={200: ProductPage, **errors_for(422)}, summary="List products")
-def list_products(request, filters: Query[ListFilter]):
-    qs = Product.objects.select_related("category")
-    if filters.updated_since:
-        qs = qs.filter(updated_at__gte=filters.updated_since)
-    rows, next_cursor = paginate(qs, cursor=filters.cursor, limit=filters.limit)
-    return {"items": [_product_out(p) for p in rows], "next_cursor": next_cursor}
-
-
-@products_router.post(
-    "/batch", response={200: BatchOut, **errors_for(422)}, summary="Upsert up to 1,000 products"
-)
-def product_batch(request, payload: ProductBatchIn):
-    results = []
-    for index, raw in enumerate(payload.products):
-        loc = ("body", "products", index)
-        try:
-            item = BatchProductIn.model_validate(raw)
-            with transaction.atomic():
-                product, created = _upsert_product(item.sku, item, loc=loc)
-        except PydanticValidationError as exc:
-            results.append(_rejected(index, from_pydantic(exc.errors(), prefix=loc)))
-        except ApiError as exc:
-            results.append(_rejected(index, exc.errors))
-        else:
-            status = "created" if created else "updated"
-            results.append({"index": index, "status": status, "id": product.sku, "errors": []})
-    return {"results": results}
-
-
-@products_router.get(
-    "/{sku}", response={200: ProductOut, **errors_for(404)}, summary="Get a product"
-)
-def get_product(request, sku: Text):
-    product = Product.objects.select_related("category").filter(sku=sku).first()
-    if product is None:
-        raise not_found(_("There is no product with this SKU."), loc=("path", "sku"))
-    return _product_out(product)
-
-
-@products_router.put(
-    "/{sku}",
-    response={200: ProductOut, 201: ProductOut, **errors_for(422)},
-    summary="Create or update a product",
-)
-def put_product(request, sku: Annotated[Text, Field(max_length=64)], payload: ProductIn):
-    """201 when the SKU was new, 200 when it was updated."""
-    product, created = _upsert_product(sku, payload, loc=("body",))
-    return Status(201 if created else 200, _product_out(product))
-
-
-def _rejected(index: int, errors: list[dict]) -> dict:
-    return {"index": index, "status": "rejected", "id": None, "errors": errors}
-
-
-# -- Orders -----------------------------------------------------------------------------------
-
-
-class LineIn(StrictSchema):
-    external_id: Annotated[str, Field(max_length=128, description="The line's id in the shop")] = ""
-    sku: Annotated[str, Field(max_length=64)] = ""
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    quantity: Quantity
-    unit_price_cents: Cents
-    discount_cents: Cents = 0
-    tax_rate_bp: Rate = 1900
-    tax_cents: Cents | None = None
-
-
-class OrderCustomerIn(StrictSchema):
-    """The buyer as the shop knows them; found by the shop's id, then by email, or created."""
-
-    email: Annotated[str, Field(max_length=254)] | None = None
-    external_id: Annotated[str, Field(max_length=128)] | None = None
-    first_name: Annotated[str, Field(max_length=150)] = ""
-    last_name: Annotated[str, Field(max_length=150)] = ""
-    phone: Annotated[str, Field(max_length=40)] = ""
-    birthday: Birthday | None = None
-    language: Literal["de", "en"] | None = None
-
-    @model_validator(mode="after")
-    def _identifiable(self):
-        if not (self.email or self.external_id):
-            raise ValueError(_("Send the customer's email address or their external_id."))
-        return self
-
-
-class OrderIn(StrictSchema):
-    number: Annotated[str, Field(max_length=64)] = ""
-    status: OrderStatusName = "paid"
-    currency: Annotated[str, Field(max_length=8)] = "EUR"
-    placed_at: Moment
-    paid_at: Moment | None = None
-    fulfilled_at: Moment | None = None
-    delivered_at: Moment | None = None
-    cancelled_at: Moment | None = None
-    source_updated_at: Moment | None = Field(
-        None, description="The shop's last change; older versions than the one held are ignored"
-    )
-    total_cents: Cents
-    shipping_cents: Cents = 0
-    discount_cents: Cents = 0
-    tax_cents: Cents | None = None
-    shipping_tax_rate_bp: Rate = 1900
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
-    customer: OrderCustomerIn | None = None
-    customer_number: Annotated[int, Field(strict=True, ge=1)] | None = None
-
-    @model_validator(mode="after")
-    def _one_customer(self):
-        if self.customer is not None and self.customer_number is not None:
-            raise ValueError(_("Send either customer or customer_number, not both."))
-        return self
-
-
-class BatchOrderIn(OrderIn):
-    shop: Annotated[str, Field(min_length=1, max_length=50)]
-    external_id: Annotated[str, Field(min_length=1, max_length=128)]
-
-
-class OrderBatchIn(StrictSchema):
-    orders: Annotated[list[SkipValidation[BatchOrderIn]], Field(min_length=1, max_length=MAX_BATCH)]
-
-
-class LineOut(Schema):
-    id: int
-    external_id: str
-    sku: str
-    title: str
-    quantity: int
-    unit_price_cents: int
-    discount_cents: int
-    total_cents: int
-    tax_rate_bp: int
-    tax_cents: int
-
-
-class RefundLineOut(Schema):
-    line_id: int
-    line_external_id: str
-    quantity: int
-    amount_cents: int
-
-
-class RefundOut(Schema):
-    id: int
-    external_id: str
-    reason: str
-    comment: str
-    amount_cents: int
-    shipping_refund_cents: int
-    refunded_at: datetime
-    lines: list[RefundLineOut]
-
-
-class OrderOut(Schema):
-    shop: str
-    external_id: str
-    number: str
-    status: str
-    currency: str
-    customer_number: int | None
-    subtotal_cents: int
-    shipping_cents: int
-    discount_cents: int
-    total_cents: int
-    tax_cents: int
-    net_cents: int
-    refunded_cents: int
-    placed_at: datetime
-    paid_at: datetime | None
-    fulfilled_at: datetime | None
-    delivered_at: datetime | None
-    cancelled_at: datetime | None
-    source_updated_at: datetime | None
-    lines: list[LineOut]
-    refunds: list[RefundOut]
-    created_at: datetime
-    updated_at: datetime
-
-
-class OrderWriteOut(Schema):
-    result: Literal["created", "updated", "unchanged", "stale"]
-    order: OrderOut
-
-
-class OrderPage(Page):
-    items: list[OrderOut]
-
-
-class OrderFilter(ListFilter):
-    shop: Text | None = None
-    status: OrderStatusName | None = None
-    customer_number: int | None = None
-
-
-class CancelIn(StrictSchema):
-    cancelled_at: Moment | None = None
-
-
-class RefundLineIn(StrictSchema):
-    line_external_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    line_id: Annotated[int, Field(strict=True, ge=1)] | None = None
-    quantity: Quantity
-    amount_cents: Cents | None = None
-
-    @model_validator(mode="after")
-    def _one_line(self):
-        if (self.line_external_id is None) == (self.line_id is None):
-            raise ValueError(_("Name the order line by line_external_id or by line_id."))
-        return self
-
-
-class RefundIn(StrictSchema):
-    external_id: Annotated[
-        str, Field(max_length=128, description="The refund's id in the shop")
-    ] = ""
-    reason: Reason = "other"
-    comment: Annotated[str, Field(max_length=2000)] = ""
-    shipping_refund_cents: Cents = 0
-    refunded_at: Moment | None = None
-    lines: Annotated[list[RefundLineIn], Field(max_length=500)] = []
 
 
 def _orders() -> QuerySet[Order]:
@@ -465,7 +152,12 @@ def _result_name(result: services.IngestResult) -> str:
     return "updated" if result.changed else "unchanged"
 
 
-@orders_router.get("", response={200: OrderPage, **errors_for(422)}, summary="List orders")
+@orders_router.get(
+    "",
+    response={200: OrderPage, **errors_for(422)},
+    summary="List orders",
+    operation_id="treu_commerce_api_list_orders",
+)
 def list_orders(request, filters: Query[OrderFilter]):
     qs = _orders()
     if filters.updated_since:
@@ -481,7 +173,10 @@ def list_orders(request, filters: Query[OrderFilter]):
 
 
 @orders_router.get(
-    "/{shop}/{external_id}", response={200: OrderOut, **errors_for(404)}, summary="Get an order"
+    "/{shop}/{external_id}",
+    response={200: OrderOut, **errors_for(404)},
+    summary="Get an order",
+    operation_id="treu_commerce_api_get_order",
 )
 def get_order(request, shop: Text, external_id: Text):
     return _order_out(_order(_shop(shop), external_id))
@@ -491,6 +186,7 @@ def get_order(request, shop: Text, external_id: Text):
     "/{shop}/{external_id}",
     response={200: OrderWriteOut, 201: OrderWriteOut, **errors_for(404, 409, 422)},
     summary="Create or update an order",
+    operation_id="treu_commerce_api_put_order",
 )
 def put_order(
     request, shop: Text, external_id: Annotated[Text, Field(max_length=128)], payload: OrderIn
@@ -541,6 +237,7 @@ def _customer_kwargs(item: customer_services.CustomerInput) -> dict:
     "/{shop}/{external_id}/cancel",
     response={200: OrderOut, **errors_for(404, 409, 422)},
     summary="Cancel an order",
+    operation_id="treu_commerce_api_cancel_order",
 )
 def cancel_order(request, shop: Text, external_id: Text, payload: Body[CancelIn] = None):
     """Cancelling a cancelled order changes nothing. An order with refunds cannot be
@@ -560,6 +257,7 @@ def cancel_order(request, shop: Text, external_id: Text, payload: Body[CancelIn]
     "/{shop}/{external_id}/refunds",
     response={200: RefundOut, 201: RefundOut, **errors_for(404, 422)},
     summary="Record a refund or return",
+    operation_id="treu_commerce_api_refund_order",
 )
 def refund_order(request, shop: Text, external_id: Text, payload: RefundIn):
     """Lines are named by the shop's line id (`line_external_id`) or treu's (`line_id`).
@@ -612,6 +310,7 @@ def refund_order(request, shop: Text, external_id: Text, payload: RefundIn):
     "/batch",
     response={200: BatchOut, **errors_for(422)},
     summary="Create or update up to 1,000 orders",
+    operation_id="treu_commerce_api_order_batch",
 )
 def order_batch(request, payload: OrderBatchIn):
     """Each order is validated and taken in on its own: a refused order writes nothing and
@@ -630,7 +329,7 @@ def order_batch(request, payload: OrderBatchIn):
     }
     numbers = {item.customer_number for _i, item in items if item.customer_number is not None}
     customer_ids = _customer_ids_by_number(numbers)
-    ready: list[tuple[int, BatchOrderIn, Shop, int | None]] = []
+    ready: list[tuple[int, BatchOrderIn, Shop, services.OrderInput]] = []
     for index, item in items:
         loc = ("body", "orders", index)
         shop = shops.get(item.shop)
@@ -653,34 +352,38 @@ def order_batch(request, payload: OrderBatchIn):
                 )
                 continue
         # Check the order before its customer is written, so a refused order leaves no trace.
-        problems = services.validate_order(_order_input(shop, item.external_id, item, customer_id))
+        data = _order_input(shop, item.external_id, item, customer_id)
+        problems = services.validate_order(data)
         if problems:
             exc = services.OrderRejected(problems)
             results[index] = _rejected(index, from_service(exc, prefix=loc))
             continue
-        ready.append((index, item, shop, customer_id))
+        ready.append((index, item, shop, data))
 
-    with_customer = [(n, entry) for n, entry in enumerate(ready) if entry[1].customer is not None]
-    outcomes = customer_services.upsert_customers(
-        [_customer_input(entry[2], entry[1].customer) for _n, entry in with_customer],
-        event_source=SOURCE,
-    )
+    # Each distinct customer block once: a regular's five orders in one call name the same
+    # person five times; upserting the block again would only find nothing to change.
+    blocks: dict[customer_services.CustomerInput, list[int]] = {}
+    for n, (_index, item, shop, _data) in enumerate(ready):
+        if item.customer is not None:
+            blocks.setdefault(_customer_input(shop, item.customer), []).append(n)
+    outcomes = customer_services.upsert_customers(list(blocks), event_source=SOURCE)
     resolved: dict[int, int] = {}
-    for (n, entry), outcome in zip(with_customer, outcomes, strict=True):
-        if isinstance(outcome, ValidationError):
-            index = entry[0]
-            results[index] = _rejected(
-                index, from_service(outcome, prefix=("body", "orders", index, "customer"))
-            )
-        else:
-            resolved[n] = outcome.customer.pk
+    for positions, outcome in zip(blocks.values(), outcomes, strict=True):
+        for n in positions:
+            if isinstance(outcome, ValidationError):
+                index = ready[n][0]
+                results[index] = _rejected(
+                    index, from_service(outcome, prefix=("body", "orders", index, "customer"))
+                )
+            else:
+                resolved[n] = outcome.customer.pk
     inputs = []
-    for n, (index, item, shop, customer_id) in enumerate(ready):
+    for n, (index, _item, _shop, data) in enumerate(ready):
         if index in results:
             continue
-        inputs.append(
-            (index, _order_input(shop, item.external_id, item, resolved.get(n, customer_id)))
-        )
+        if n in resolved:
+            data = replace(data, customer_id=resolved[n])
+        inputs.append((index, data))
     ingested = services.ingest_orders([data for _i, data in inputs])
     for (index, data), outcome in zip(inputs, ingested, strict=True):
         if isinstance(outcome, ValidationError):
