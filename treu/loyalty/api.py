@@ -126,6 +126,7 @@ class RedeemIn(StrictSchema):
 
 class RedemptionOut(Schema):
     id: int
+    customer_number: int
     reward: str
     points: int = Field(description="Points taken")
     balance: int = Field(description="Available points left")
@@ -338,6 +339,7 @@ def redeem(request, number: Text, payload: RedeemIn):
     coupon = getattr(redemption, "coupon", None)
     body = {
         "id": redemption.pk,
+        "customer_number": member.customer.number,
         "reward": reward.name,
         "points": redemption.points,
         "balance": member.points_balance,

@@ -264,3 +264,15 @@ def test_it_refuses_a_reward_not_on_offer_and_an_unknown_member(till, rich_anna,
     shown = make_reward()
     response = till.post(f"/checkout/members/{ben.number}/redemptions", {"reward_id": shown.pk})
     assert response.status_code == 404
+
+
+def test_erasing_the_member_deletes_stored_answers_with_their_coupon(till, rich_anna, anna):
+    from treu.api.models import IdempotencyRecord
+    from treu.core import privacy
+
+    reward = make_reward(points_cost=100)
+    url, headers = f"/checkout/members/{anna.number}/redemptions", {"Idempotency-Key": "r-2"}
+    assert till.post(url, {"reward_id": reward.pk}, headers=headers).status_code == 201
+    assert IdempotencyRecord.objects.count() == 1
+    privacy.erase_customer(anna)
+    assert not IdempotencyRecord.objects.exists()
