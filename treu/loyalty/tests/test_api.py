@@ -276,3 +276,25 @@ def test_erasing_the_member_deletes_stored_answers_with_their_coupon(till, rich_
     assert IdempotencyRecord.objects.count() == 1
     privacy.erase_customer(anna)
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_the_balance_needs_the_same_few_queries_for_many_coupons(
+    till, rich_anna, anna, django_assert_num_queries
+):
+    for kind in ("fixed_amount", "percent", "free_shipping", "free_product"):
+        services.redeem_reward(member=rich_anna, reward=make_reward(kind, points_cost=10))
+    url = f"/checkout/members/{anna.number}"
+    till.get(url)
+    # key, rate window (two statements), member with customer, coupons with rewards, settings
+    with django_assert_num_queries(6):
+        response = till.get(url)
+    assert len(response.json()["coupons"]) == 4
+
+
+def test_using_a_coupon_needs_a_few_queries(till, coupon, online, django_assert_max_num_queries):
+    till.post("/checkout/coupons/check", {"code": coupon.code, "basket_cents": 1})
+    # key, rate window (two), shop, coupon, this order's use, the conditional update, the
+    # use, its event (two on SQLite: the id sequence), the savepoint and its release
+    with django_assert_max_num_queries(12):
+        response = till.post("/checkout/coupons/use", _use_body(coupon.code))
+    assert response.status_code == 201
