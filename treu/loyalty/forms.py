@@ -169,3 +169,4 @@ class RedeemForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reward"].queryset = selectors.rewards_on_offer(timezone.now())
+        self.fields["reward"].label_from_instance = lambda r: f"{r.name} ({r.points_cost})"
