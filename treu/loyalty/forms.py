@@ -142,14 +142,41 @@ class RewardForm(forms.ModelForm):
     }
 
 
+MAX_CODES_FILE = 1024 * 1024  # a megabyte: some ten thousand codes
+
+
 class PartnerCodesForm(forms.Form):
+    """The partner's codes, pasted or as a text/CSV file (one a line)."""
+
     codes = forms.CharField(
         label=_("Partner codes"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
             "One code per line (or separated by commas); codes already listed are skipped."
         ),
     )
+    file = forms.FileField(
+        label=_("Or a file with the codes"),
+        required=False,
+        help_text=_("A text or CSV file as the partner sent it, one code per line."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("codes") or ""
+        upload = cleaned.get("file")
+        if upload is not None:
+            if upload.size > MAX_CODES_FILE:
+                raise forms.ValidationError(_("The file is larger than 1 MB."), code="too_large")
+            try:
+                text += "\n" + upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(
+                    _("The file is not a UTF-8 text file."), code="encoding"
+                ) from None
+        cleaned["text"] = text
+        return cleaned
 
 
 class RedemptionSearchForm(forms.Form):

@@ -185,10 +185,10 @@ def _reward_form(request, reward: Reward, codes_form: PartnerCodesForm | None = 
 @require_POST
 def reward_codes(request, reward_id: int):
     reward = _reward_or_404(reward_id)
-    form = PartnerCodesForm(request.POST)
+    form = PartnerCodesForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            added = services.add_partner_codes(reward=reward, text=form.cleaned_data["codes"])
+            added = services.add_partner_codes(reward=reward, text=form.cleaned_data["text"])
         except services.LoyaltyError as error:
             add_service_errors(form, error)
         else:

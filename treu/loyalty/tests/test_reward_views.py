@@ -187,3 +187,25 @@ def test_the_reward_list_needs_the_same_few_queries_for_many_rewards(
     with django_assert_num_queries(7):
         response = client.get(reverse("loyalty:reward_list"))
     assert response.content.decode().count("noch 3 Codes") == 2
+
+
+def test_partner_codes_come_from_an_uploaded_file_too(client_of, marketer, partner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("korn.csv", "\ufeffKORN-7\r\nKORN-8\r\n".encode(), "text/csv")
+    url = reverse("loyalty:reward_codes", args=[partner.pk])
+    response = client_of(marketer).post(url, {"codes": "KORN-9", "file": upload})
+    assert response.status_code == 302
+    codes = PartnerCode.objects.filter(reward=partner).values_list("code", flat=True)
+    assert sorted(codes) == ["KORN-7", "KORN-8", "KORN-9"]
+
+
+def test_a_file_that_is_not_text_is_refused_in_german(client_of, marketer, partner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("codes.xlsx", b"PK\x03\x04\xff\xfe", "application/zip")
+    url = reverse("loyalty:reward_codes", args=[partner.pk])
+    response = client_of(marketer).post(url, {"file": upload})
+    assert response.status_code == 400
+    assert "keine UTF-8-Textdatei" in response.content.decode()
+    assert not PartnerCode.objects.exists()
