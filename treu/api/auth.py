@@ -17,7 +17,15 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CACHE = "_treu_api_key"
 
 
-def required_scope(method: str) -> str:
+# The checkout endpoints (loyalty's router) need the checkout scope for reads and writes
+# alike: a till's key can check coupons and balances but read no customer list. Decided
+# by path, because the idempotency layer authenticates before django-ninja routes.
+CHECKOUT_PATH = "/api/v1/checkout/"
+
+
+def required_scope(method: str, path: str = "") -> str:
+    if path.startswith(CHECKOUT_PATH):
+        return Scope.CHECKOUT
     return Scope.READ if method in READ_METHODS else Scope.WRITE
 
 
@@ -51,7 +59,7 @@ def _check(request: HttpRequest, raw: str, *, header: str) -> ApiKey:
             type="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    scope = required_scope(request.method or "GET")
+    scope = required_scope(request.method or "GET", request.path_info)
     if not key.has_scope(scope):
         raise ApiError(
             403,

@@ -21,7 +21,7 @@ class ApiKeyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "read: fetch data. write: send customers, products and orders. "
-            "checkout: reserved for checkout calls (coupons, balances) – not used yet."
+            "checkout: the checkout calls only (coupons, store credit, balances, rewards)."
         ),
     )
     rate_limit_per_minute = forms.IntegerField(

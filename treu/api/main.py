@@ -49,6 +49,7 @@ def _expand(error_contexts):
 def build_api() -> TreuAPI:
     from treu.commerce.api import orders_router, products_router
     from treu.customers.api import router as customers_router
+    from treu.loyalty.api import router as checkout_router
 
     api = TreuAPI(
         title="treu API",
@@ -64,6 +65,7 @@ def build_api() -> TreuAPI:
     api.add_router("/customers", customers_router)
     api.add_router("/products", products_router)
     api.add_router("/orders", orders_router)
+    api.add_router("/checkout", checkout_router)
     return api
 
 

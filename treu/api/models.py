@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 class Scope(models.TextChoices):
     READ = "read", _("Read")
     WRITE = "write", _("Write")
-    # Reserved for the checkout endpoints (coupon check, member balance); nothing uses it yet.
+    # The checkout endpoints (coupons, store credit, member balance) need this, and only this.
     CHECKOUT = "checkout", _("Checkout")
 
 

@@ -20,8 +20,20 @@ class LoyaltyConfig(AppConfig):
             "loyalty.adjust_points",
             "loyalty.view_programsettings",
             "loyalty.change_programsettings",
+            "loyalty.view_reward",
+            "loyalty.add_reward",
+            "loyalty.change_reward",
+            "loyalty.view_redemption",
+            "loyalty.add_redemption",
         )
-        roles.grant(roles.SUPPORT, "loyalty.view_member", "loyalty.add_member")
+        # Support looks up a customer's coupon when they call; rewards are Marketing's.
+        roles.grant(
+            roles.SUPPORT,
+            "loyalty.view_member",
+            "loyalty.add_member",
+            "loyalty.view_reward",
+            "loyalty.view_redemption",
+        )
         register_merge_handler("loyalty.Member", services.merge_members)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
         register_step(DemoStep("loyalty", reset=demo.reset))

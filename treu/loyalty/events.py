@@ -57,3 +57,69 @@ events.register_kind(
 events.register_kind(
     MEMBER_JOINED, label=gettext_lazy("Joined the loyalty programme"), describe=_member_joined
 )
+
+REWARD_REDEEMED = "loyalty.reward_redeemed"
+COUPON_ISSUED = "loyalty.coupon_issued"
+
+
+def _reward_redeemed(event) -> TimelineEntry:
+    p = event.payload
+    return TimelineEntry(
+        title=_("Reward redeemed: %(reward)s") % {"reward": p.get("reward", "?")},
+        detail=_("%(count)s %(points)s spent")
+        % {"count": p.get("points", 0), "points": p.get("point_name") or "Punkte"},
+        url=_member_url(event),
+        icon="star",
+        amount_cents=p.get("credit_cents") or None,
+    )
+
+
+def _coupon_issued(event) -> TimelineEntry:
+    p = event.payload
+    return TimelineEntry(
+        title=_("Coupon %(code)s issued") % {"code": p.get("code", "?")},
+        detail=_("%(reward)s, valid until %(date)s")
+        % {"reward": p.get("reward", "?"), "date": p.get("expires_on", "?")},
+        url=_member_url(event),
+        icon="star",
+    )
+
+
+events.register_kind(
+    REWARD_REDEEMED, label=gettext_lazy("Loyalty reward redeemed"), describe=_reward_redeemed
+)
+events.register_kind(
+    COUPON_ISSUED, label=gettext_lazy("Loyalty coupon issued"), describe=_coupon_issued
+)
+
+COUPON_USED = "loyalty.coupon_used"
+COUPON_RELEASED = "loyalty.coupon_released"
+
+
+def _coupon_used(event) -> TimelineEntry:
+    p = event.payload
+    return TimelineEntry(
+        title=_("Coupon %(code)s used") % {"code": p.get("code", "?")},
+        detail=_("Order %(order)s in %(shop)s")
+        % {"order": p.get("order_external_id", "?"), "shop": p.get("shop", "?")},
+        url=_member_url(event),
+        icon="star",
+        amount_cents=-int(p.get("discount_cents") or 0) or None,
+    )
+
+
+def _coupon_released(event) -> TimelineEntry:
+    p = event.payload
+    return TimelineEntry(
+        title=_("Coupon %(code)s given back") % {"code": p.get("code", "?")},
+        detail=_("Order %(order)s in %(shop)s was cancelled")
+        % {"order": p.get("order_external_id", "?"), "shop": p.get("shop", "?")},
+        url=_member_url(event),
+        icon="star",
+    )
+
+
+events.register_kind(COUPON_USED, label=gettext_lazy("Loyalty coupon used"), describe=_coupon_used)
+events.register_kind(
+    COUPON_RELEASED, label=gettext_lazy("Loyalty coupon given back"), describe=_coupon_released
+)

@@ -1,23 +1,43 @@
 """What the loyalty programme keeps about customers (see treu.core.privacy).
 
-Points are no accounting record: on erasure the member and the whole ledger go.
+Points are no accounting record: on erasure the member and the whole ledger go, and with
+them the member's redemptions, coupons and store credit (a coupon of an erased customer
+can no longer be used; store credit is a loyalty reward, not a paid gift card).
 """
 
 from __future__ import annotations
 
 from treu.core import privacy
-from treu.loyalty.models import Member, PointsEntry, ProgramSettings
+from treu.loyalty.models import (
+    Coupon,
+    CouponUse,
+    CreditEntry,
+    CreditKind,
+    Member,
+    PartnerCode,
+    PointsEntry,
+    ProgramSettings,
+    Redemption,
+    Reward,
+)
 
 
 def _erase_member(customer) -> int:
-    deleted = PointsEntry.objects.filter(member__customer_id=customer.pk).delete()[0]
+    mine = {"member__customer_id": customer.pk}
+    # In the order the protecting foreign keys need: restores before the spends they
+    # restore, coupons and credit before their redemptions, redemptions before points.
+    deleted = CreditEntry.objects.filter(kind=CreditKind.RESTORE, **mine).delete()[0]
+    deleted += CreditEntry.objects.filter(**mine).delete()[0]
+    deleted += Coupon.objects.filter(**mine).delete()[0]
+    deleted += Redemption.objects.filter(**mine).delete()[0]
+    deleted += PointsEntry.objects.filter(**mine).delete()[0]
     return deleted + Member.objects.filter(customer_id=customer.pk).delete()[0]
 
 
 privacy.register(
     Member,
     customer="customer",
-    fields=["joined_at", "points_balance", "pending_points"],
+    fields=["joined_at", "points_balance", "pending_points", "credit_cents"],
     erasure=privacy.Erasure.DELETE,
     eraser=_erase_member,
 )
@@ -27,6 +47,34 @@ privacy.register(
     fields=["created_at", "kind", "points", "status", "available_at", "order__number", "reason"],
     erasure=privacy.Erasure.DELETE,
 )
+privacy.register(
+    Redemption,
+    customer="member__customer",
+    fields=["created_at", "reward__name", "points"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    Coupon,
+    customer="member__customer",
+    fields=["created_at", "code", "kind", "detail_code", "expires_at", "used_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    CouponUse,
+    customer="coupon__member__customer",
+    fields=["shop", "order_external_id", "discount_cents", "used_at", "released_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    CreditEntry,
+    customer="member__customer",
+    fields=["created_at", "kind", "cents", "shop", "order_external_id"],
+    erasure=privacy.Erasure.DELETE,
+)
 privacy.not_personal(
     ProgramSettings, reason="The programme's and its points' names, not about a person."
+)
+privacy.not_personal(Reward, reason="The catalogue: reward names and descriptions.")
+privacy.not_personal(
+    PartnerCode, reason="A partner's voucher codes; who got one is on the member's coupon."
 )

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from treu.customers import selectors as customer_selectors
 from treu.customers.models import Customer
-from treu.loyalty.models import SETTINGS_PK, EntryStatus, Member, PointsEntry, ProgramSettings
+from treu.loyalty.codes import normalise_code
+from treu.loyalty.models import (
+    SETTINGS_PK,
+    Coupon,
+    CreditEntry,
+    EntryStatus,
+    Member,
+    PointsEntry,
+    ProgramSettings,
+    Redemption,
+    Reward,
+)
 from treu.loyalty.points import Line, Rate, order_points
 
 
@@ -87,3 +99,78 @@ def ledger_sums(member_id: int) -> tuple[int, int]:
         pending=Coalesce(Sum("points", filter=Q(status=EntryStatus.PENDING)), 0),
     )
     return sums["available"], sums["pending"]
+
+
+# -- Rewards and coupons --------------------------------------------------------------------
+
+
+def reward_list() -> QuerySet[Reward]:
+    """Every reward, with how many partner codes are left and how often it was redeemed."""
+    return Reward.objects.annotate(
+        codes_left=Count("partner_codes", filter=Q(partner_codes__handed_out_at__isnull=True)),
+    ).order_by("-active", "points_cost", "name", "id")
+
+
+def reward_detail(reward_id: int) -> Reward:
+    return Reward.objects.annotate(
+        codes_left=Count("partner_codes", filter=Q(partner_codes__handed_out_at__isnull=True)),
+        codes_total=Count("partner_codes"),
+    ).get(pk=reward_id)
+
+
+def rewards_on_offer(now: datetime) -> QuerySet[Reward]:
+    """Rewards a member could redeem now (limits, points and stock are the service's check)."""
+    return (
+        Reward.objects.filter(active=True)
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=now))
+        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+        .order_by("points_cost", "name", "id")
+    )
+
+
+def redemption_list(*, query: str = "") -> QuerySet[Redemption]:
+    """Newest first, with member, reward, coupon and credit; the search finds a coupon code."""
+    qs = Redemption.objects.select_related(
+        "member__customer", "reward", "coupon", "credit", "staff_user"
+    )
+    text = query.strip()
+    if text:
+        code = normalise_code(text)
+        qs = qs.filter(Q(coupon__code__icontains=code) | Q(coupon__detail_code__iexact=text))
+    return qs.order_by("-created_at", "-id")
+
+
+def member_coupons(member: Member, *, limit: int = 50) -> list[Coupon]:
+    return list(
+        Coupon.objects.filter(member=member)
+        .select_related("redemption__reward")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def member_credit(member: Member, *, limit: int = 50) -> list[CreditEntry]:
+    return list(CreditEntry.objects.filter(member=member).order_by("-created_at", "-id")[:limit])
+
+
+def credit_sum(member_id: int) -> int:
+    """The store-credit ledger's sum: the truth `Member.credit_cents` mirrors."""
+    return CreditEntry.objects.filter(member_id=member_id).aggregate(s=Coalesce(Sum("cents"), 0))[
+        "s"
+    ]
+
+
+def member_by_customer_number(number: int) -> Member | None:
+    return (
+        Member.objects.select_related("customer")
+        .filter(customer__number=number, customer__erased_at__isnull=True)
+        .first()
+    )
+
+
+def open_coupons(member: Member, now: datetime) -> list[Coupon]:
+    """Coupons the member can still use, soonest to expire first (for the till)."""
+    return list(
+        Coupon.objects.filter(member=member, used_at__isnull=True, expires_at__gt=now)
+        .select_related("redemption__reward")
+        .order_by("expires_at", "id")
+    )

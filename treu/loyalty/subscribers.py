@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from treu.commerce import selectors as commerce_selectors
 from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED, ORDER_UPDATED
 from treu.core.events import subscribe, subscribe_batch
 from treu.loyalty import services
@@ -29,3 +30,11 @@ def take_back_points_of_returned_goods(event) -> None:
 def follow_order_changes(batch) -> None:
     # Batch updates (a nightly status sync) cost two queries unless points must move.
     services.follow_order_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})
+
+
+@subscribe(ORDER_CANCELLED)
+def give_back_coupons_and_credit_of_cancelled_order(event) -> None:
+    # The checkout recorded the shop's code and order id; a cancelled order gives back
+    # the coupons and store credit it used (idempotent: only unreleased uses move).
+    order = commerce_selectors.order_detail(event.payload["order_id"])
+    services.release_order_rewards(shop=order.shop.code, order_external_id=order.external_id)

@@ -8,5 +8,11 @@ urlpatterns = [
     path("members/new/", views.member_enrol, name="member_enrol"),
     path("members/<int:member_id>/", views.member_detail, name="member_detail"),
     path("members/<int:member_id>/adjust/", views.member_adjust, name="member_adjust"),
+    path("members/<int:member_id>/redeem/", views.member_redeem, name="member_redeem"),
     path("settings/", views.program_settings, name="settings"),
+    path("rewards/", views.reward_list, name="reward_list"),
+    path("rewards/new/", views.reward_create, name="reward_create"),
+    path("rewards/<int:reward_id>/", views.reward_edit, name="reward_edit"),
+    path("rewards/<int:reward_id>/codes/", views.reward_codes, name="reward_codes"),
+    path("redemptions/", views.redemption_list, name="redemption_list"),
 ]

@@ -1,6 +1,6 @@
 """Schemathesis fuzzes the API against its own OpenAPI description: no input may crash it.
 
-A short run (a few examples per operation), authenticated with a read+write key, on the
+A short run (a few examples per operation), authenticated with a read+write+checkout key, on the
 Django WSGI app in-process, so it shares the test database.
 """
 
@@ -23,7 +23,7 @@ schema = schemathesis.openapi.from_wsgi(
 @pytest.fixture
 def secret(db, shop):
     return services.create_key(
-        name="Fuzz", scopes=["read", "write"], rate_limit_per_minute=100_000
+        name="Fuzz", scopes=["read", "write", "checkout"], rate_limit_per_minute=100_000
     ).secret
 
 

@@ -11,9 +11,18 @@ Rules every service keeps:
 
 A package split by sub-domain: `ledger` (locks, the one way into the ledger, release,
 redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
-orders). Import from here.
+orders), `rewards` (the catalogue, redeeming a reward for a coupon or store credit),
+`checkout` (consuming coupons and store credit, giving them back). Import from here.
 """
 
+from treu.loyalty.services.checkout import (
+    CouponRefused,
+    Released,
+    consume_coupon,
+    find_coupon,
+    release_order_rewards,
+    spend_store_credit,
+)
 from treu.loyalty.services.ledger import (
     CANCELLATION,
     MANUAL,
@@ -44,6 +53,12 @@ from treu.loyalty.services.purchases import (
     reschedule_order_points,
     settle_order_points,
 )
+from treu.loyalty.services.rewards import (
+    REWARD_FIELDS,
+    add_partner_codes,
+    redeem_reward,
+    save_reward,
+)
 
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
@@ -51,5 +66,7 @@ __all__ = [
     "award_points_for_orders", "catch_up_points", "follow_order_change",
     "follow_order_changes", "join_program", "merge_members", "redeem_points",
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
-    "update_program_settings",
+    "update_program_settings", "CouponRefused", "Released", "consume_coupon", "find_coupon",
+    "release_order_rewards", "spend_store_credit", "REWARD_FIELDS", "add_partner_codes",
+    "redeem_reward", "save_reward",
 ]  # fmt: skip

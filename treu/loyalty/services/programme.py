@@ -17,11 +17,14 @@ from treu.loyalty import selectors
 from treu.loyalty.events import MEMBER_JOINED
 from treu.loyalty.models import (
     SETTINGS_PK,
+    Coupon,
+    CreditEntry,
     EntryKind,
     EntryStatus,
     Member,
     PointsEntry,
     ProgramSettings,
+    Redemption,
 )
 from treu.loyalty.services.ledger import WELCOME, LoyaltyError, NewEntry, _append
 
@@ -130,9 +133,12 @@ def merge_members(*, survivor: Customer, duplicate: Customer) -> int:
     if kept is None:
         return Member.objects.filter(pk=dup.pk).update(customer_id=survivor.pk)
     moved = PointsEntry.objects.filter(member=dup).update(member=kept)
+    for model in (Redemption, Coupon, CreditEntry):  # rewards and store credit follow
+        model.objects.filter(member=dup).update(member=kept)
     Member.objects.filter(pk=kept.pk).update(
         points_balance=kept.points_balance + dup.points_balance,
         pending_points=kept.pending_points + dup.pending_points,
+        credit_cents=kept.credit_cents + dup.credit_cents,
         joined_at=min(kept.joined_at, dup.joined_at),
     )
     Member.objects.filter(pk=dup.pk).delete()

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from treu.loyalty import selectors, services
-from treu.loyalty.models import Member, ProgramSettings
+from treu.loyalty.models import Member, ProgramSettings, Reward
 
 
 def start_program(**fields) -> ProgramSettings:
@@ -44,3 +44,38 @@ def anna_member(program, anna, after_commit) -> Member:
             customer=anna, now=timezone.now() - timedelta(days=30), source="test"
         )
     return member
+
+
+def give_points(member: Member, points: int) -> Member:
+    """Available points by a manual adjustment (the quickest honest way into the ledger)."""
+    from django.contrib.auth.models import User
+
+    staff, _ = User.objects.get_or_create(username="punkte-test")
+    services.adjust_points(member=member, points=points, reason="Test", staff_user=staff)
+    member.refresh_from_db()
+    return member
+
+
+REWARD_DEFAULTS = {
+    "fixed_amount": {"amount_cents": 500},
+    "percent": {"percent": 10, "max_discount_cents": 1500},
+    "free_product": {"product_sku": "ESP-250"},
+    "free_shipping": {},
+    "store_credit": {"amount_cents": 1000},
+    "perk": {"access_code": "VORVERKAUF"},
+    "experience": {"seats": 2},
+    "partner": {"partner_name": "Bäckerei Korn"},
+}
+
+
+def make_reward(kind: str = "fixed_amount", **fields) -> Reward:
+    values = {"name": f"Prämie {kind}", "kind": kind, "points_cost": 100}
+    values.update(REWARD_DEFAULTS[kind])
+    values.update(fields)
+    return services.save_reward(**values)
+
+
+@pytest.fixture
+def rich_anna(anna_member) -> Member:
+    """Anna, a member with 1,000 available points."""
+    return give_points(anna_member, 1000)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from treu.customers.tests.factories import CustomerFactory
 from treu.loyalty import selectors, services
 from treu.loyalty.models import EntryKind, Member
-from treu.loyalty.tests.conftest import assert_sums_match_ledger
+from treu.loyalty.tests.conftest import assert_sums_match_ledger, make_reward
 
 pytestmark = pytest.mark.django_db
 
@@ -194,14 +194,18 @@ def test_the_member_page_needs_the_same_few_queries_for_a_long_ledger(
 
     orders = [make_order(customer=anna, lines=((1, 1000, 700), (2, 500, 700))) for _ in range(10)]
     services.award_points_for_orders([order.pk for order in orders])
-    services.adjust_points(member=anna_member, points=3, reason="Kulanz", staff_user=marketer)
+    services.adjust_points(member=anna_member, points=500, reason="Kulanz", staff_user=marketer)
+    for kind in ("fixed_amount", "percent", "store_credit"):  # coupons and credit, too
+        services.redeem_reward(member=anna_member, reward=make_reward(kind, points_cost=10))
     client = client_of(marketer)
     url = reverse("loyalty:member_detail", args=[anna_member.pk])
     client.get(url)
-    # session, user, groups, permissions (user + group), member, count, ledger page, settings
-    with django_assert_num_queries(9):
+    # session, user, groups, permissions (user + group), member, count, ledger page, settings,
+    # coupons, store credit, the rewards to redeem
+    with django_assert_num_queries(12):
         response = client.get(url)
-    assert len(response.context["page"].object_list) == 21
+    assert len(response.context["page"].object_list) == 24
+    assert len(response.context["coupons"]) == 2 and len(response.context["credit_entries"]) == 1
 
 
 def test_support_sees_the_ledger_but_no_adjust_form(client_of, agent, anna_member):

@@ -105,6 +105,8 @@ class Member(TimeStampedModel):
     # Ledger sums kept in the same transaction as the rows (see the module docstring).
     points_balance = models.BigIntegerField(_("available points"), default=0)
     pending_points = models.BigIntegerField(_("pending points"), default=0)
+    # The store-credit ledger's sum (CreditEntry), kept like the points sums.
+    credit_cents = models.BigIntegerField(_("store credit (cents)"), default=0)
 
     class Meta:
         verbose_name = _("member")
@@ -117,6 +119,9 @@ class Member(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(pending_points__gte=0), name="loyalty_pending_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_cents__gte=0), name="loyalty_credit_not_negative"
             ),
         ]
 

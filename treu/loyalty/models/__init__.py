@@ -1,0 +1,32 @@
+"""Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
+ledger) and `rewards` (catalogue, redemptions, coupons, store credit). Import from here.
+"""
+
+from treu.loyalty.models.points import (
+    SETTINGS_PK,
+    EntryKind,
+    EntryStatus,
+    Member,
+    Membership,
+    PointsBasis,
+    PointsEntry,
+    ProgramSettings,
+    Rounding,
+)
+from treu.loyalty.models.rewards import (
+    CHECKOUT_KINDS,
+    Coupon,
+    CouponUse,
+    CreditEntry,
+    CreditKind,
+    PartnerCode,
+    Redemption,
+    Reward,
+    RewardKind,
+)
+
+__all__ = [
+    "CHECKOUT_KINDS", "SETTINGS_PK", "Coupon", "CouponUse", "CreditEntry", "CreditKind",
+    "EntryKind", "EntryStatus", "Member", "Membership", "PartnerCode", "PointsBasis",
+    "PointsEntry", "ProgramSettings", "Redemption", "Reward", "RewardKind", "Rounding",
+]  # fmt: skip
