@@ -6,9 +6,12 @@ the demo must not stop `demo --reset`, which deletes every customer and order.)
 
 from __future__ import annotations
 
-from treu.loyalty.models import Member, PointsEntry
+from treu.loyalty.models import Member, PointsEntry, StampCard, StampEntry, StampVoucher
 
 
 def reset() -> None:
     PointsEntry.objects.all().delete()
+    StampVoucher.objects.all().delete()
+    StampEntry.objects.all().delete()  # they point at orders
+    StampCard.objects.all().delete()
     Member.objects.all().delete()

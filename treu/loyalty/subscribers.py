@@ -29,3 +29,26 @@ def take_back_points_of_returned_goods(event) -> None:
 def follow_order_changes(batch) -> None:
     # Batch updates (a nightly status sync) cost two queries unless points must move.
     services.follow_order_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})
+
+
+# Stamp cards: their own handlers, so a failing stamp card never costs a member points.
+@subscribe_batch(ORDER_INGESTED)
+def award_stamps_for_orders(batch) -> None:
+    services.award_stamps_for_orders([event.payload["order_id"] for event in batch])
+
+
+@subscribe(ORDER_CANCELLED)
+def take_back_stamps_of_cancelled_order(event) -> None:
+    order_id = event.payload["order_id"]
+    services.settle_order_stamps(order_id, cause=f"cancel:{order_id}")
+
+
+@subscribe(ORDER_REFUNDED)
+def take_back_stamps_of_returned_goods(event) -> None:
+    p = event.payload
+    services.settle_order_stamps(p["order_id"], cause=f"return:{p.get('return_id', event.pk)}")
+
+
+@subscribe_batch(ORDER_UPDATED)
+def follow_order_changes_for_stamps(batch) -> None:
+    services.follow_order_stamp_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import views
+from treu.loyalty import stamp_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -9,4 +9,10 @@ urlpatterns = [
     path("members/<int:member_id>/", views.member_detail, name="member_detail"),
     path("members/<int:member_id>/adjust/", views.member_adjust, name="member_adjust"),
     path("settings/", views.program_settings, name="settings"),
+    path("stamp-cards/", stamp_views.card_type_list, name="stamp_card_types"),
+    path("stamp-cards/new/", stamp_views.card_type_create, name="stamp_card_type_create"),
+    path(
+        "stamp-cards/<int:card_type_id>/", stamp_views.card_type_edit, name="stamp_card_type_edit"
+    ),
+    path("stamp-vouchers/redeem/", stamp_views.voucher_redeem, name="stamp_voucher_redeem"),
 ]

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from treu.backoffice.access import staff_view
 from treu.backoffice.forms import add_service_errors
 from treu.backoffice.pagination import paginate
-from treu.loyalty import selectors, services
+from treu.loyalty import selectors, services, stamp_selectors
 from treu.loyalty.forms import AdjustForm, EnrolForm, MemberSearchForm, ProgramSettingsForm
 from treu.loyalty.models import Member
 
@@ -73,6 +74,8 @@ def _detail_context(request, member: Member, form: AdjustForm | None = None) -> 
         "page": paginate(request, selectors.member_ledger(member), per_page=LEDGER_PAGE),
         "program": selectors.program_settings(),
         "adjust_form": form,
+        "stamps": stamp_selectors.member_stamps(member),
+        "now": timezone.now(),
     }
 
 

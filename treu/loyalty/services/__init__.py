@@ -11,7 +11,7 @@ Rules every service keeps:
 
 A package split by sub-domain: `ledger` (locks, the one way into the ledger, release,
 redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
-orders). Import from here.
+orders), `stamps` (stamp cards and their vouchers). Import from here.
 """
 
 from treu.loyalty.services.ledger import (
@@ -44,6 +44,17 @@ from treu.loyalty.services.purchases import (
     reschedule_order_points,
     settle_order_points,
 )
+from treu.loyalty.services.stamps import (
+    CARD_TYPE_FIELDS,
+    StampResult,
+    add_stamps,
+    award_stamps_for_orders,
+    follow_order_stamp_changes,
+    merge_stamp_cards,
+    redeem_stamp_voucher,
+    save_stamp_card_type,
+    settle_order_stamps,
+)
 
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
@@ -52,4 +63,8 @@ __all__ = [
     "follow_order_changes", "join_program", "merge_members", "redeem_points",
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
     "update_program_settings",
+    # Stamp cards
+    "CARD_TYPE_FIELDS", "StampResult", "add_stamps", "award_stamps_for_orders",
+    "follow_order_stamp_changes", "merge_stamp_cards", "redeem_stamp_voucher",
+    "save_stamp_card_type", "settle_order_stamps",
 ]  # fmt: skip
