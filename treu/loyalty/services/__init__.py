@@ -11,7 +11,8 @@ Rules every service keeps:
 
 A package split by sub-domain: `ledger` (locks, the one way into the ledger, release,
 redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
-orders), `stamps` (stamp cards and their vouchers). Import from here.
+orders), `stamps` (stamp cards, the till, vouchers), `stamp_orders` (stamps for orders).
+Import from here.
 """
 
 from treu.loyalty.services.ledger import (
@@ -44,16 +45,19 @@ from treu.loyalty.services.purchases import (
     reschedule_order_points,
     settle_order_points,
 )
+from treu.loyalty.services.stamp_orders import (
+    award_stamps_for_orders,
+    catch_up_stamps,
+    follow_order_stamp_changes,
+    settle_order_stamps,
+)
 from treu.loyalty.services.stamps import (
     CARD_TYPE_FIELDS,
     StampResult,
     add_stamps,
-    award_stamps_for_orders,
-    follow_order_stamp_changes,
     merge_stamp_cards,
     redeem_stamp_voucher,
     save_stamp_card_type,
-    settle_order_stamps,
 )
 
 __all__ = [
@@ -64,7 +68,7 @@ __all__ = [
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
     "update_program_settings",
     # Stamp cards
-    "CARD_TYPE_FIELDS", "StampResult", "add_stamps", "award_stamps_for_orders",
+    "CARD_TYPE_FIELDS", "StampResult", "add_stamps", "award_stamps_for_orders", "catch_up_stamps",
     "follow_order_stamp_changes", "merge_stamp_cards", "redeem_stamp_voucher",
     "save_stamp_card_type", "settle_order_stamps",
 ]  # fmt: skip

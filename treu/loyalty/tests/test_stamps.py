@@ -250,6 +250,20 @@ def test_a_status_change_costs_one_query_for_stamps(card, anna_member, anna, aft
     assert len(queries) == 2  # the order's stamp rows, then its current lines
 
 
+def test_the_catch_up_stamps_orders_and_returns_whose_events_were_lost(
+    card, anna_member, anna, after_commit
+):
+    since = timezone.now() - timedelta(hours=3)
+    order_with(anna, (COFFEE, 4))  # its event never reached the subscribers
+    kept = _order(after_commit, anna, (COFFEE, 2))
+    give_back(kept, COFFEE, 1)  # nor did this return's
+    assert card_of(anna_member, card).stamps == 2
+    assert services.catch_up_stamps(since=since) == 4 - 1
+    assert services.catch_up_stamps(since=since) == 0
+    assert card_of(anna_member, card).stamps == 5
+    assert_stamps_reconcile(anna_member, card)
+
+
 # -- In the store -----------------------------------------------------------------------------
 
 
