@@ -11,7 +11,15 @@ class LoyaltyConfig(AppConfig):
         from treu.core import navigation, roles
         from treu.customers.services import register_merge_handler
         from treu.demo.generator import DemoStep, register_step
-        from treu.loyalty import demo, events, privacy, services, subscribers, tasks  # noqa: F401
+        from treu.loyalty import (  # noqa: F401
+            demo,
+            events,
+            privacy,
+            services,
+            stamp_events,
+            subscribers,
+            tasks,
+        )
 
         roles.grant(
             roles.MARKETING,
@@ -34,11 +42,38 @@ class LoyaltyConfig(AppConfig):
             "loyalty.view_reward",
             "loyalty.view_redemption",
         )
+        # Stamp cards: marketing designs them; every role that serves customers redeems.
+        roles.grant(
+            roles.MARKETING,
+            "loyalty.view_stampcardtype",
+            "loyalty.add_stampcardtype",
+            "loyalty.change_stampcardtype",
+        )
+        for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
+            roles.grant(role, "loyalty.redeem_stampvoucher")
         register_merge_handler("loyalty.Member", services.merge_members)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
         register_step(DemoStep("loyalty", reset=demo.reset))
         navigation.register(
             navigation.NavItem(
                 "loyalty", _("Loyalty"), "loyalty:member_list", "loyalty.view_member", 50
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "loyalty_stamps",
+                _("Stamp cards"),
+                "loyalty:stamp_card_types",
+                "loyalty.view_stampcardtype",
+                51,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "loyalty_stamp_redeem",
+                _("Redeem stamp voucher"),
+                "loyalty:stamp_voucher_redeem",
+                "loyalty.redeem_stampvoucher",
+                52,
             )
         )

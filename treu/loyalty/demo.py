@@ -7,7 +7,17 @@ and order.) The catalogue stays: it belongs to no customer.
 
 from __future__ import annotations
 
-from treu.loyalty.models import Coupon, CreditEntry, CreditKind, Member, PointsEntry, Redemption
+from treu.loyalty.models import (
+    Coupon,
+    CreditEntry,
+    CreditKind,
+    Member,
+    PointsEntry,
+    Redemption,
+    StampCard,
+    StampEntry,
+    StampVoucher,
+)
 
 
 def reset() -> None:
@@ -17,4 +27,7 @@ def reset() -> None:
     Coupon.objects.all().delete()
     Redemption.objects.all().delete()
     PointsEntry.objects.all().delete()
+    StampVoucher.objects.all().delete()
+    StampEntry.objects.all().delete()  # they point at orders
+    StampCard.objects.all().delete()
     Member.objects.all().delete()

@@ -19,6 +19,10 @@ from treu.loyalty.models import (
     ProgramSettings,
     Redemption,
     Reward,
+    StampCard,
+    StampCardType,
+    StampEntry,
+    StampVoucher,
 )
 
 
@@ -31,6 +35,7 @@ def _erase_member(customer) -> int:
     deleted += Coupon.objects.filter(**mine).delete()[0]
     deleted += Redemption.objects.filter(**mine).delete()[0]
     deleted += PointsEntry.objects.filter(**mine).delete()[0]
+    # Stamp cards, stamp entries and vouchers go with the member (on_delete=CASCADE).
     return deleted + Member.objects.filter(customer_id=customer.pk).delete()[0]
 
 
@@ -77,4 +82,25 @@ privacy.not_personal(
 privacy.not_personal(Reward, reason="The catalogue: reward names and descriptions.")
 privacy.not_personal(
     PartnerCode, reason="A partner's voucher codes; who got one is on the member's coupon."
+)
+privacy.register(
+    StampCard,
+    customer="member__customer",
+    fields=["card_type__name", "stamps", "cards_filled"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    StampEntry,
+    customer="member__customer",
+    fields=["created_at", "card_type__name", "kind", "stamps", "cause", "order__number", "reason"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    StampVoucher,
+    customer="member__customer",
+    fields=["code", "reward_description", "issued_at", "expires_at", "redeemed_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.not_personal(
+    StampCardType, reason="A kind of stamp card the shop offers, not about a person."
 )

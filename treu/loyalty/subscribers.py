@@ -38,3 +38,26 @@ def give_back_coupons_and_credit_of_cancelled_order(event) -> None:
     # the coupons and store credit it used (idempotent: only unreleased uses move).
     order = commerce_selectors.order_detail(event.payload["order_id"])
     services.release_order_rewards(shop=order.shop.code, order_external_id=order.external_id)
+
+
+# Stamp cards: their own handlers, so a failing stamp card never costs a member points.
+@subscribe_batch(ORDER_INGESTED)
+def award_stamps_for_orders(batch) -> None:
+    services.award_stamps_for_orders([event.payload["order_id"] for event in batch])
+
+
+@subscribe(ORDER_CANCELLED)
+def take_back_stamps_of_cancelled_order(event) -> None:
+    order_id = event.payload["order_id"]
+    services.settle_order_stamps(order_id, cause=f"cancel:{order_id}")
+
+
+@subscribe(ORDER_REFUNDED)
+def take_back_stamps_of_returned_goods(event) -> None:
+    p = event.payload
+    services.settle_order_stamps(p["order_id"], cause=f"return:{p.get('return_id', event.pk)}")
+
+
+@subscribe_batch(ORDER_UPDATED)
+def follow_order_changes_for_stamps(batch) -> None:
+    services.follow_order_stamp_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})

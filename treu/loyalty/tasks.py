@@ -25,3 +25,9 @@ def catch_up_points() -> None:
     # Hourly: an order whose event was lost on the way (a crashed process) still earns,
     # and a lost cancellation or return still takes its points back.
     services.catch_up_points(since=timezone.now() - CATCH_UP)
+
+
+@db_periodic_task(crontab(minute="47"))
+def catch_up_stamps() -> None:
+    # Hourly, like the points: a lost order event still stamps, a lost return takes back.
+    services.catch_up_stamps(since=timezone.now() - CATCH_UP)

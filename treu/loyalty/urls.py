@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import views
+from treu.loyalty import stamp_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -15,4 +15,10 @@ urlpatterns = [
     path("rewards/<int:reward_id>/", views.reward_edit, name="reward_edit"),
     path("rewards/<int:reward_id>/codes/", views.reward_codes, name="reward_codes"),
     path("redemptions/", views.redemption_list, name="redemption_list"),
+    path("stamp-cards/", stamp_views.card_type_list, name="stamp_card_types"),
+    path("stamp-cards/new/", stamp_views.card_type_create, name="stamp_card_type_create"),
+    path(
+        "stamp-cards/<int:card_type_id>/", stamp_views.card_type_edit, name="stamp_card_type_edit"
+    ),
+    path("stamp-vouchers/redeem/", stamp_views.voucher_redeem, name="stamp_voucher_redeem"),
 ]

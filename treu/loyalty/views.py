@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from treu.backoffice.access import staff_view
 from treu.backoffice.forms import add_service_errors
 from treu.backoffice.pagination import paginate
-from treu.loyalty import selectors, services
+from treu.loyalty import selectors, services, stamp_selectors
 from treu.loyalty.forms import (
     AdjustForm,
     EnrolForm,
@@ -91,6 +91,7 @@ def _detail_context(
         "coupons": selectors.member_coupons(member),
         "now": timezone.now(),
         "credit_entries": selectors.member_credit(member),
+        "stamps": stamp_selectors.member_stamps(member),
     }
 
 

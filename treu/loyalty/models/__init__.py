@@ -1,5 +1,6 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
-ledger) and `rewards` (catalogue, redemptions, coupons, store credit). Import from here.
+ledger), `rewards` (catalogue, redemptions, coupons, store credit) and `stamps` (stamp
+cards). Import from here.
 """
 
 from treu.loyalty.models.points import (
@@ -24,9 +25,17 @@ from treu.loyalty.models.rewards import (
     Reward,
     RewardKind,
 )
+from treu.loyalty.models.stamps import (
+    StampCard,
+    StampCardType,
+    StampEntry,
+    StampEntryKind,
+    StampVoucher,
+)
 
 __all__ = [
     "CHECKOUT_KINDS", "SETTINGS_PK", "Coupon", "CouponUse", "CreditEntry", "CreditKind",
     "EntryKind", "EntryStatus", "Member", "Membership", "PartnerCode", "PointsBasis",
     "PointsEntry", "ProgramSettings", "Redemption", "Reward", "RewardKind", "Rounding",
+    "StampCard", "StampCardType", "StampEntry", "StampEntryKind", "StampVoucher",
 ]  # fmt: skip

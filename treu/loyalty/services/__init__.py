@@ -12,7 +12,8 @@ Rules every service keeps:
 A package split by sub-domain: `ledger` (locks, the one way into the ledger, release,
 redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
 orders), `rewards` (the catalogue, redeeming a reward for a coupon or store credit),
-`checkout` (consuming coupons and store credit, giving them back). Import from here.
+`checkout` (consuming coupons and store credit, giving them back), `stamps` (stamp
+cards, the till, vouchers), `stamp_orders` (stamps for orders). Import from here.
 """
 
 from treu.loyalty.services.checkout import (
@@ -59,6 +60,20 @@ from treu.loyalty.services.rewards import (
     redeem_reward,
     save_reward,
 )
+from treu.loyalty.services.stamp_orders import (
+    award_stamps_for_orders,
+    catch_up_stamps,
+    follow_order_stamp_changes,
+    settle_order_stamps,
+)
+from treu.loyalty.services.stamps import (
+    CARD_TYPE_FIELDS,
+    StampResult,
+    add_stamps,
+    merge_stamp_cards,
+    redeem_stamp_voucher,
+    save_stamp_card_type,
+)
 
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
@@ -69,4 +84,8 @@ __all__ = [
     "update_program_settings", "CouponRefused", "Released", "consume_coupon", "find_coupon",
     "release_order_rewards", "spend_store_credit", "REWARD_FIELDS", "add_partner_codes",
     "redeem_reward", "save_reward",
+    # Stamp cards
+    "CARD_TYPE_FIELDS", "StampResult", "add_stamps", "award_stamps_for_orders", "catch_up_stamps",
+    "follow_order_stamp_changes", "merge_stamp_cards", "redeem_stamp_voucher",
+    "save_stamp_card_type", "settle_order_stamps",
 ]  # fmt: skip

@@ -132,6 +132,9 @@ def merge_members(*, survivor: Customer, duplicate: Customer) -> int:
     kept = Member.objects.select_for_update().filter(customer_id=survivor.pk).first()
     if kept is None:
         return Member.objects.filter(pk=dup.pk).update(customer_id=survivor.pk)
+    from treu.loyalty.services.stamps import merge_stamp_cards  # stamps import this module
+
+    merge_stamp_cards(survivor=kept, duplicate=dup)
     moved = PointsEntry.objects.filter(member=dup).update(member=kept)
     for model in (Redemption, Coupon, CreditEntry):  # rewards and store credit follow
         model.objects.filter(member=dup).update(member=kept)
