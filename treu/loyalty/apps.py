@@ -42,3 +42,12 @@ class LoyaltyConfig(AppConfig):
                 "loyalty", _("Loyalty"), "loyalty:member_list", "loyalty.view_member", 50
             )
         )
+        navigation.register(
+            navigation.NavItem(
+                "loyalty_kpis",
+                _("Loyalty KPIs"),
+                "loyalty:kpis",
+                "loyalty.view_programsettings",
+                53,
+            )
+        )

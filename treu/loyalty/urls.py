@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import views
+from treu.loyalty import kpi_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("rewards/<int:reward_id>/", views.reward_edit, name="reward_edit"),
     path("rewards/<int:reward_id>/codes/", views.reward_codes, name="reward_codes"),
     path("redemptions/", views.redemption_list, name="redemption_list"),
+    path("kpis/", kpi_views.loyalty_kpis, name="kpis"),
 ]
