@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/bench_loyalty_kpis.py                 # 100,000 members, fresh SQLite
     .venv/bin/python bench/bench_loyalty_kpis.py --members 20000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/treu_bench_kpis \\
+        .venv/bin/python bench/bench_loyalty_kpis.py
 
 Writes M members (and half as many customers again who are not members), ten ledger rows
 per member over the last 15 months and three orders per customer straight into a new
 SQLite file (plain INSERTs: this measures reading, not the services), then times
 `loyalty_kpis()` (best of three) and prints the query plans of its queries.
+
+With DATABASE_URL set, that database is migrated and must be EMPTY (use a throwaway one:
+psql -h 127.0.0.1 -U postgres -c "create database treu_bench_kpis").
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ def main() -> int:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="treu-bench-kpis-"))
     os.environ["TREU_VAR_DIR"] = str(workdir)
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "treu.settings")
     sys.path.insert(0, str(ROOT))
     try:
@@ -112,6 +118,9 @@ def run(args) -> int:
             ],
         )
         Reward.objects.create(name="5 €", kind="fixed_amount", points_cost=100, amount_cents=500)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # fresh statistics, as autovacuum would have by now
     cur_count = customers * 3
     print(f"data: {args.members:,} members, {args.members * 10:,} ledger rows, "
           f"{cur_count:,} orders, written in {time.perf_counter() - start:.1f} s")  # fmt: skip
@@ -128,9 +137,10 @@ def run(args) -> int:
     print(f"  members {figures.members:,}, active {figures.active_members:,}, ")
     print(f"  liability {liability:,.2f} EUR, redemption rate {rate:.3f}")
     with connection.cursor() as cur:
+        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
         for q in ctx.captured_queries:
-            cur.execute("EXPLAIN QUERY PLAN " + q["sql"])
-            plan = "; ".join(row[-1] for row in cur.fetchall())
+            cur.execute(explain + q["sql"])
+            plan = "; ".join(str(row[-1]).strip() for row in cur.fetchall())
             print(f"  {float(q['time']) * 1000:6.0f} ms  {plan}")
     return 0
 

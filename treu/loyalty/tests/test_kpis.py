@@ -229,6 +229,24 @@ def test_it_sends_anonymous_visitors_to_the_login(client):
     assert response.url.startswith(reverse("backoffice:login"))
 
 
+def test_the_page_asks_no_more_queries_for_more_members(program, client_of, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, url = client_of(owner), reverse("loyalty:kpis")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    book(member(), EntryKind.EARN, 10, timezone.now())
+    few = queries()
+    for _ in range(20):
+        book(member(), EntryKind.REDEEM, -10, timezone.now())
+    assert queries() == few
+
+
 def test_the_navigation_shows_the_kpis_to_marketing_but_not_to_support(client_of, marketer, agent):
     url = reverse("loyalty:kpis")
     assert url in client_of(marketer).get(reverse("backoffice:overview")).content.decode()
