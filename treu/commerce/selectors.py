@@ -383,3 +383,39 @@ def dashboard(*, now: datetime | None = None, latest: int = 8) -> Dashboard:
         months=months,
         latest_orders=latest_orders,
     )
+
+
+@dataclass(frozen=True)
+class RevenueSplit:
+    """Revenue of a group of customers against everyone else (other customers and guests)."""
+
+    group_revenue_cents: int
+    group_orders: int
+    other_revenue_cents: int
+    other_orders: int
+
+    @property
+    def group_share(self) -> float | None:
+        total = self.group_revenue_cents + self.other_revenue_cents
+        return self.group_revenue_cents / total if total else None
+
+
+def revenue_split(*, customer_ids: QuerySet, since: datetime, until: datetime) -> RevenueSplit:
+    """Revenue of orders placed in [since, until] by the given customers and by all others.
+
+    One aggregate query; `customer_ids` is a queryset of ids (a subquery, never a list), so
+    loyalty can ask about its members without commerce knowing what a member is.
+    """
+    in_group = Q(customer_id__in=customer_ids)
+    agg = Order.objects.filter(LIVE, placed_at__gte=since, placed_at__lte=until).aggregate(
+        group=Coalesce(Sum(REVENUE, filter=in_group), 0),
+        group_n=Count("id", filter=in_group),
+        total=Coalesce(Sum(REVENUE), 0),
+        total_n=Count("id"),
+    )
+    return RevenueSplit(
+        group_revenue_cents=agg["group"],
+        group_orders=agg["group_n"],
+        other_revenue_cents=agg["total"] - agg["group"],
+        other_orders=agg["total_n"] - agg["group_n"],
+    )

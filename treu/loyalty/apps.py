@@ -77,3 +77,12 @@ class LoyaltyConfig(AppConfig):
                 52,
             )
         )
+        navigation.register(
+            navigation.NavItem(
+                "loyalty_kpis",
+                _("Loyalty KPIs"),
+                "loyalty:kpis",
+                "loyalty.view_programsettings",
+                53,
+            )
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import stamp_views, views
+from treu.loyalty import kpi_views, stamp_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
         "stamp-cards/<int:card_type_id>/", stamp_views.card_type_edit, name="stamp_card_type_edit"
     ),
     path("stamp-vouchers/redeem/", stamp_views.voucher_redeem, name="stamp_voucher_redeem"),
+    path("kpis/", kpi_views.loyalty_kpis, name="kpis"),
 ]
