@@ -181,3 +181,19 @@ def test_the_mail_list_shows_subjects(client_of, owner, mail):
     assert (
         "Ihre Bestellung" in client_of(owner).get(reverse("backoffice:mail_list")).content.decode()
     )
+
+
+@pytest.mark.parametrize(
+    ("page", "marked"),
+    [
+        ("loyalty:stamp_card_types", "loyalty:stamp_card_types"),
+        ("loyalty:kpis", "loyalty:kpis"),
+        ("loyalty:member_list", "loyalty:member_list"),
+        ("backoffice:overview", "backoffice:overview"),
+    ],
+)
+def test_only_the_closest_navigation_entry_is_marked(client_of, owner, page, marked):
+    # Stamp cards live under the loyalty entry's address; the page is theirs alone.
+    html = client_of(owner).get(reverse(page)).content.decode()
+    assert html.count('aria-current="page"') == 1
+    assert f'<a href="{reverse(marked)}" class="active" aria-current="page">' in html

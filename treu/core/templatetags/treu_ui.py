@@ -86,9 +86,33 @@ def nav_active(context, url_name: str) -> str:
         url = reverse(url_name)
     except NoReverseMatch:
         return ""
-    if url == "/":
-        return "active" if request.path == "/" else ""
-    return "active" if request.path.startswith(url) else ""
+    items = context.get("nav_items")
+    if not items:  # a page without the navigation list: this entry on its own
+        matches = request.path == "/" if url == "/" else request.path.startswith(url)
+        return "active" if matches else ""
+    return "active" if url == _current_entry(request, items) else ""
+
+
+def _current_entry(request, items) -> str | None:
+    """The address of the one entry the page belongs to: the longest that prefixes its path.
+
+    Entries nest (Kundenbindung at /loyalty/, its stamp cards at /loyalty/stamp-cards/):
+    only the closest is marked, not every entry above it.
+    """
+    cached = getattr(request, "_treu_nav_entry", False)
+    if cached is not False:
+        return cached
+    best = None
+    for item in items:
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        matches = request.path == "/" if url == "/" else request.path.startswith(url)
+        if matches and (best is None or len(url) > len(best)):
+            best = url
+    request._treu_nav_entry = best
+    return best
 
 
 # Simple line icons (24×24, stroke = currentColor), drawn for treu; no icon font, no CDN.
