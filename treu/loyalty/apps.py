@@ -25,6 +25,10 @@ class LoyaltyConfig(AppConfig):
             "loyalty.change_reward",
             "loyalty.view_redemption",
             "loyalty.add_redemption",
+            "loyalty.view_referral",
+            "loyalty.review_referral",
+            "loyalty.view_referralsettings",
+            "loyalty.change_referralsettings",
         )
         # Support looks up a customer's coupon when they call; rewards are Marketing's.
         roles.grant(
@@ -33,6 +37,7 @@ class LoyaltyConfig(AppConfig):
             "loyalty.add_member",
             "loyalty.view_reward",
             "loyalty.view_redemption",
+            "loyalty.view_referral",
         )
         register_merge_handler("loyalty.Member", services.merge_members)
         # Resetting the demo deletes customers and orders: the ledger has to go first.

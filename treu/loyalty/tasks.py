@@ -25,3 +25,11 @@ def catch_up_points() -> None:
     # Hourly: an order whose event was lost on the way (a crashed process) still earns,
     # and a lost cancellation or return still takes its points back.
     services.catch_up_points(since=timezone.now() - CATCH_UP)
+
+
+@db_periodic_task(crontab(minute="47"))
+def reward_referrals() -> None:
+    # Hourly: advocates are rewarded at most an hour after the friend's return window ends;
+    # hashed IP addresses past their retention are forgotten on the way.
+    services.reward_referrals()
+    services.forget_old_ip_hashes()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import views
+from treu.loyalty import referral_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -15,4 +15,13 @@ urlpatterns = [
     path("rewards/<int:reward_id>/", views.reward_edit, name="reward_edit"),
     path("rewards/<int:reward_id>/codes/", views.reward_codes, name="reward_codes"),
     path("redemptions/", views.redemption_list, name="redemption_list"),
+    path("referrals/", referral_views.referral_list, name="referral_list"),
+    path(
+        "referrals/<int:referral_id>/review/",
+        referral_views.referral_review,
+        name="referral_review",
+    ),
+    path("referrals/settings/", referral_views.referral_settings, name="referral_settings"),
+    # Public: the link a member shares (see test_url_access.PUBLIC).
+    path("r/<str:code>/", referral_views.landing, name="referral_landing"),
 ]

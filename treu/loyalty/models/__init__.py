@@ -13,6 +13,15 @@ from treu.loyalty.models.points import (
     ProgramSettings,
     Rounding,
 )
+from treu.loyalty.models.referrals import (
+    REFERRAL_SETTINGS_PK,
+    AdvocateReward,
+    Referral,
+    ReferralCode,
+    ReferralFlag,
+    ReferralSettings,
+    ReferralStatus,
+)
 from treu.loyalty.models.rewards import (
     CHECKOUT_KINDS,
     Coupon,
@@ -29,4 +38,6 @@ __all__ = [
     "CHECKOUT_KINDS", "SETTINGS_PK", "Coupon", "CouponUse", "CreditEntry", "CreditKind",
     "EntryKind", "EntryStatus", "Member", "Membership", "PartnerCode", "PointsBasis",
     "PointsEntry", "ProgramSettings", "Redemption", "Reward", "RewardKind", "Rounding",
+    "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
+    "ReferralSettings", "ReferralStatus",
 ]  # fmt: skip

@@ -53,6 +53,19 @@ from treu.loyalty.services.purchases import (
     reschedule_order_points,
     settle_order_points,
 )
+from treu.loyalty.services.referrals import (
+    REFERRAL,
+    REFERRAL_SETTINGS_FIELDS,
+    ReferralRefused,
+    forget_old_ip_hashes,
+    record_click,
+    record_referral,
+    record_referral_of_new_customer,
+    referral_code_for,
+    review_referral,
+    reward_referrals,
+    update_referral_settings,
+)
 from treu.loyalty.services.rewards import (
     REWARD_FIELDS,
     add_partner_codes,
@@ -68,5 +81,8 @@ __all__ = [
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
     "update_program_settings", "CouponRefused", "Released", "consume_coupon", "find_coupon",
     "release_order_rewards", "spend_store_credit", "REWARD_FIELDS", "add_partner_codes",
-    "redeem_reward", "save_reward",
+    "redeem_reward", "save_reward", "REFERRAL", "REFERRAL_SETTINGS_FIELDS", "ReferralRefused",
+    "forget_old_ip_hashes", "record_click", "record_referral", "record_referral_of_new_customer",
+    "referral_code_for",
+    "review_referral", "reward_referrals", "update_referral_settings",
 ]  # fmt: skip
