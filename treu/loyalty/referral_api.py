@@ -20,7 +20,7 @@ from treu.api.errors import ApiError, from_service, not_found
 from treu.api.schemas import Status, StrictSchema, Text, errors_for
 from treu.customers import selectors as customer_selectors
 from treu.loyalty import referral_selectors, selectors, services
-from treu.loyalty.models import Referral, ReferralStatus
+from treu.loyalty.models import Referral
 
 router = Router(tags=["checkout"])
 
@@ -159,11 +159,11 @@ def member_code(request, number: Text):
     if member is None:
         raise not_found(_("There is no member with this customer number."), loc=("path", "number"))
     found = services.referral_code_for(member=member)
-    referrals = member.referrals.all()
+    referred, rewarded = referral_selectors.referral_counts(member)
     return {
         "customer_number": member.customer.number,
         "code": found.code,
         "url": request.build_absolute_uri(reverse("loyalty:referral_landing", args=[found.code])),
-        "referrals": referrals.count(),
-        "rewarded": referrals.filter(status=ReferralStatus.REWARDED).count(),
+        "referrals": referred,
+        "rewarded": rewarded,
     }

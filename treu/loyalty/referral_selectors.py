@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from treu.loyalty.codes import normalise_code
 from treu.loyalty.models import (
@@ -47,3 +47,11 @@ def member_referrals(member: Member, *, limit: int = 50) -> list[Referral]:
         .select_related("friend")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def referral_counts(member: Member) -> tuple[int, int]:
+    """(friends referred, of them rewarded) in one query."""
+    counts = Referral.objects.filter(advocate=member).aggregate(
+        referred=Count("id"), rewarded=Count("id", filter=Q(status=ReferralStatus.REWARDED))
+    )
+    return counts["referred"], counts["rewarded"]
