@@ -40,6 +40,7 @@ class LoyaltyConfig(AppConfig):
             "loyalty.view_referral",
         )
         register_merge_handler("loyalty.Member", services.merge_members)
+        register_merge_handler("loyalty.Referral", services.merge_referrals)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
         register_step(DemoStep("loyalty", reset=demo.reset))
         navigation.register(

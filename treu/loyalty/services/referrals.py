@@ -455,3 +455,13 @@ def forget_old_ip_hashes(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     old = Referral.objects.filter(created_at__lt=now - IP_RETENTION).exclude(ip_hash="")
     return old.update(ip_hash="")
+
+
+def merge_referrals(*, survivor: Customer, duplicate: Customer) -> int:
+    """Merge handler for customers: a person is referred at most once, so the survivor's
+    referral wins and the duplicate's goes; without one, the duplicate's moves over."""
+    theirs = Referral.objects.filter(friend_id=duplicate.pk)
+    if Referral.objects.filter(friend_id=survivor.pk).exists():
+        theirs.delete()
+        return 0
+    return theirs.update(friend_id=survivor.pk)

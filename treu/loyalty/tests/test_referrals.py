@@ -348,3 +348,14 @@ def test_merged_advocates_keep_their_referrals(code, anna, anna_member, ben):
     assert referral.advocate == anna_member
     assert selectors.member_of(anna.pk).referral_code.code == code
     assert customer_selectors.customer_by_id(anna.pk) is not None
+
+
+def test_a_person_referred_twice_under_two_customers_keeps_one_referral(code, ben):
+    from treu.customers import services as customer_services
+
+    carl = services.join_program(customer=CustomerFactory())
+    ben_again = CustomerFactory(email="ben.alt@example.de")
+    kept = _refer(code, ben)
+    _refer(services.referral_code_for(member=carl).code, ben_again)
+    customer_services.merge_customers(survivor=ben, duplicate=ben_again)
+    assert list(Referral.objects.all()) == [kept]
