@@ -83,7 +83,7 @@ __all__ = [
     "update_program_settings", "CouponRefused", "Released", "consume_coupon", "find_coupon",
     "release_order_rewards", "spend_store_credit", "REWARD_FIELDS", "add_partner_codes",
     "redeem_reward", "save_reward", "REFERRAL", "REFERRAL_SETTINGS_FIELDS", "ReferralRefused",
-    "forget_old_ip_hashes", "merge_referrals", "record_click", "record_referral", "record_referral_of_new_customer",
-    "referral_code_for",
-    "review_referral", "reward_referrals", "update_referral_settings",
+    "forget_old_ip_hashes", "merge_referrals", "record_click", "record_referral",
+    "record_referral_of_new_customer", "referral_code_for", "review_referral",
+    "reward_referrals", "update_referral_settings",
 ]  # fmt: skip
