@@ -359,3 +359,16 @@ def test_a_person_referred_twice_under_two_customers_keeps_one_referral(code, be
     _refer(services.referral_code_for(member=carl).code, ben_again)
     customer_services.merge_customers(survivor=ben, duplicate=ben_again)
     assert list(Referral.objects.all()) == [kept]
+
+
+def test_the_advocates_timeline_tells_the_story_in_german(
+    code, anna, ben, shop, after_commit, settings
+):
+    settings.LANGUAGE_CODE = "de"
+    _refer(code, ben)
+    make_order(customer=ben, shop=shop, placed_at=timezone.now())
+    services.reward_referrals(now=timezone.now() + LATER)
+    titles = {item.entry.title: item.entry for item in customer_selectors.customer_timeline(anna)}
+    assert titles["Freund geworben"].detail == "Wartet auf die erste Bestellung des Freundes"
+    assert titles["Empfehlung belohnt"].detail == "100 Bohnen für eine Empfehlung"
+    assert "Ben" not in " ".join(f"{e.title} {e.detail}" for e in titles.values())
