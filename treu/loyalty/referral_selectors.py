@@ -41,14 +41,6 @@ def referral_list(*, status: str = "") -> QuerySet[Referral]:
     return qs.order_by("-created_at", "-id")
 
 
-def member_referrals(member: Member, *, limit: int = 50) -> list[Referral]:
-    return list(
-        Referral.objects.filter(advocate=member)
-        .select_related("friend")
-        .order_by("-created_at", "-id")[:limit]
-    )
-
-
 def referral_counts(member: Member) -> tuple[int, int]:
     """(friends referred, of them rewarded) in one query."""
     counts = Referral.objects.filter(advocate=member).aggregate(

@@ -85,7 +85,8 @@ def landing(request, code: str):
 
 @staff_view("loyalty.view_referral")
 def referral_list(request):
-    form = StatusFilterForm(request.GET or {"status": ReferralStatus.REVIEW})
+    # The queue by default; "status" sent empty shows every referral.
+    form = StatusFilterForm(request.GET if "status" in request.GET else {"status": "review"})
     status = form.cleaned_data["status"] if form.is_valid() else ReferralStatus.REVIEW
     context = {
         "form": form,

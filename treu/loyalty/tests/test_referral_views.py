@@ -109,6 +109,8 @@ def test_the_queue_shows_waiting_referrals_with_their_reasons(client_of, agent, 
     everything = client_of(agent).get(reverse("loyalty:referral_list"), {"status": ""})
     assert set(everything.context["page"].object_list) == {suspicious, clean}
     assert response.context["review_form"] is None  # Support looks, Marketing decides
+    paged = client_of(agent).get(reverse("loyalty:referral_list"), {"page": "1"})
+    assert list(paged.context["page"].object_list) == [suspicious]  # still the queue
 
 
 def test_marketing_approves_with_a_reason_and_it_is_kept(client_of, marketer, suspicious):
