@@ -113,3 +113,11 @@ def test_the_member_code_needs_few_queries(till, code, anna, django_assert_num_q
     # key, rate limit (update, read); member, code, the counts
     with django_assert_num_queries(6):
         assert till.get(f"/checkout/referrals/members/{anna.number}").status_code == 200
+
+
+def test_a_new_friend_with_a_broken_email_is_refused_per_field(till, code):
+    body = {"code": code, "customer": {"email": "kein-at-zeichen"}}
+    response = till.post("/checkout/referrals", body)
+    assert response.status_code == 422
+    assert errors_at(response, "body", "customer", "email")
+    assert not Referral.objects.exists()
