@@ -50,6 +50,7 @@ def build_api() -> TreuAPI:
     from treu.commerce.api import orders_router, products_router
     from treu.customers.api import router as customers_router
     from treu.loyalty.api import router as checkout_router
+    from treu.loyalty.referral_api import router as referral_router
 
     api = TreuAPI(
         title="treu API",
@@ -66,6 +67,7 @@ def build_api() -> TreuAPI:
     api.add_router("/products", products_router)
     api.add_router("/orders", orders_router)
     api.add_router("/checkout", checkout_router)
+    api.add_router("/checkout/referrals", referral_router)
     return api
 
 

@@ -203,6 +203,20 @@ def customer_orders(customer_id: int, *, limit: int = 20) -> list[Order]:
     )
 
 
+def first_order_since(customer_id: int, *, placed_since: datetime) -> Order | None:
+    """The customer's earliest order placed since then, with `returns_count` (referrals)."""
+    return (
+        Order.objects.filter(customer_id=customer_id, placed_at__gte=placed_since)
+        .annotate(returns_count=Count("returns"))
+        .order_by("placed_at", "id")
+        .first()
+    )
+
+
+def has_orders_before(customer_id: int, before: datetime) -> bool:
+    return Order.objects.filter(customer_id=customer_id, placed_at__lt=before).exists()
+
+
 def customer_returns(customer_id: int, *, limit: int = 20) -> list[Return]:
     return list(
         Return.objects.filter(order__customer_id=customer_id)

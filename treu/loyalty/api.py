@@ -292,7 +292,12 @@ def _open_coupon(coupon: Coupon) -> dict:
     return {
         "code": coupon.code,
         "kind": coupon.kind,
-        "reward": coupon.redemption.reward.name,
+        # A referral's welcome coupon has no redemption behind it.
+        "reward": (
+            coupon.redemption.reward.name
+            if coupon.redemption_id
+            else _("Welcome discount for a referred friend")
+        ),
         "amount_cents": coupon.amount_cents,
         "percent": coupon.percent,
         "max_discount_cents": coupon.max_discount_cents,

@@ -33,6 +33,10 @@ class LoyaltyConfig(AppConfig):
             "loyalty.change_reward",
             "loyalty.view_redemption",
             "loyalty.add_redemption",
+            "loyalty.view_referral",
+            "loyalty.review_referral",
+            "loyalty.view_referralsettings",
+            "loyalty.change_referralsettings",
         )
         # Support looks up a customer's coupon when they call; rewards are Marketing's.
         roles.grant(
@@ -41,6 +45,7 @@ class LoyaltyConfig(AppConfig):
             "loyalty.add_member",
             "loyalty.view_reward",
             "loyalty.view_redemption",
+            "loyalty.view_referral",
         )
         # Stamp cards: marketing designs them; every role that serves customers redeems.
         roles.grant(
@@ -52,6 +57,7 @@ class LoyaltyConfig(AppConfig):
         for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
             roles.grant(role, "loyalty.redeem_stampvoucher")
         register_merge_handler("loyalty.Member", services.merge_members)
+        register_merge_handler("loyalty.Referral", services.merge_referrals)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
         register_step(DemoStep("loyalty", reset=demo.reset))
         navigation.register(

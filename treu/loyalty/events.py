@@ -123,3 +123,43 @@ events.register_kind(COUPON_USED, label=gettext_lazy("Loyalty coupon used"), des
 events.register_kind(
     COUPON_RELEASED, label=gettext_lazy("Loyalty coupon given back"), describe=_coupon_released
 )
+
+REFERRAL_RECORDED = "loyalty.referral_recorded"
+REFERRAL_REWARDED = "loyalty.referral_rewarded"
+
+
+def _referral_recorded(event) -> TimelineEntry:
+    # On the advocate's timeline; the friend is not named there (their data, not the advocate's).
+    in_review = event.payload.get("status") == "review"
+    return TimelineEntry(
+        title=_("Referred a friend"),
+        detail=_("Waiting for review") if in_review else _("Waiting for the friend's first order"),
+        url=_member_url(event),
+        icon="star",
+    )
+
+
+def _referral_rewarded(event) -> TimelineEntry:
+    p = event.payload
+    if p.get("credit_cents"):
+        detail = _("Store credit for a referral")
+    else:
+        detail = _("%(count)s %(points)s for a referral") % {
+            "count": p.get("points", 0),
+            "points": p.get("point_name") or "Punkte",
+        }
+    return TimelineEntry(
+        title=_("Referral rewarded"),
+        detail=detail,
+        url=_member_url(event),
+        icon="star",
+        amount_cents=p.get("credit_cents") or None,
+    )
+
+
+events.register_kind(
+    REFERRAL_RECORDED, label=gettext_lazy("Loyalty referral recorded"), describe=_referral_recorded
+)
+events.register_kind(
+    REFERRAL_REWARDED, label=gettext_lazy("Loyalty referral rewarded"), describe=_referral_rewarded
+)

@@ -18,6 +18,9 @@ from treu.loyalty.models import (
     PointsEntry,
     ProgramSettings,
     Redemption,
+    Referral,
+    ReferralCode,
+    ReferralSettings,
     Reward,
     StampCard,
     StampCardType,
@@ -76,6 +79,21 @@ privacy.register(
     fields=["created_at", "kind", "cents", "shop", "order_external_id"],
     erasure=privacy.Erasure.DELETE,
 )
+privacy.register(
+    ReferralCode,
+    customer="member__customer",
+    fields=["code", "clicks", "created_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+# Registered for the friend; the advocate's side goes with their member (on_delete CASCADE).
+privacy.register(
+    Referral,
+    customer="friend",
+    fields=["created_at", "status", "flags", "ip_hash", "review_reason", "rewarded_at"],
+    erasure=privacy.Erasure.DELETE,
+    retention="The hashed IP address is blanked 30 days after the referral.",
+)
+privacy.not_personal(ReferralSettings, reason="Amounts and limits of the referral programme.")
 privacy.not_personal(
     ProgramSettings, reason="The programme's and its points' names, not about a person."
 )

@@ -31,3 +31,11 @@ def catch_up_points() -> None:
 def catch_up_stamps() -> None:
     # Hourly, like the points: a lost order event still stamps, a lost return takes back.
     services.catch_up_stamps(since=timezone.now() - CATCH_UP)
+
+
+@db_periodic_task(crontab(minute="52"))
+def reward_referrals() -> None:
+    # Hourly: advocates are rewarded at most an hour after the friend's return window ends;
+    # hashed IP addresses past their retention are forgotten on the way.
+    services.reward_referrals()
+    services.forget_old_ip_hashes()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import kpi_views, stamp_views, views
+from treu.loyalty import kpi_views, referral_views, stamp_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -22,4 +22,13 @@ urlpatterns = [
     ),
     path("stamp-vouchers/redeem/", stamp_views.voucher_redeem, name="stamp_voucher_redeem"),
     path("kpis/", kpi_views.loyalty_kpis, name="kpis"),
+    path("referrals/", referral_views.referral_list, name="referral_list"),
+    path(
+        "referrals/<int:referral_id>/review/",
+        referral_views.referral_review,
+        name="referral_review",
+    ),
+    path("referrals/settings/", referral_views.referral_settings, name="referral_settings"),
+    # Public: the link a member shares (see test_url_access.PUBLIC).
+    path("r/<str:code>/", referral_views.landing, name="referral_landing"),
 ]

@@ -8,7 +8,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Reachable without a staff role, on purpose.
-PUBLIC = {"healthz", "set_language", "backoffice:login", "backoffice:logout"}
+PUBLIC = {
+    "healthz",
+    "set_language",
+    "backoffice:login",
+    "backoffice:logout",
+    # A member's referral link: shows a friend the welcome discount, nothing personal.
+    "loyalty:referral_landing",
+}
 # The API authenticates with its own keys, shop webhooks (hooks/) with the shop's signature.
 PUBLIC_PREFIXES = ("static/", "api/", "hooks/")
 

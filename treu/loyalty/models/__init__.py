@@ -14,6 +14,15 @@ from treu.loyalty.models.points import (
     ProgramSettings,
     Rounding,
 )
+from treu.loyalty.models.referrals import (
+    REFERRAL_SETTINGS_PK,
+    AdvocateReward,
+    Referral,
+    ReferralCode,
+    ReferralFlag,
+    ReferralSettings,
+    ReferralStatus,
+)
 from treu.loyalty.models.rewards import (
     CHECKOUT_KINDS,
     Coupon,
@@ -38,4 +47,6 @@ __all__ = [
     "EntryKind", "EntryStatus", "Member", "Membership", "PartnerCode", "PointsBasis",
     "PointsEntry", "ProgramSettings", "Redemption", "Reward", "RewardKind", "Rounding",
     "StampCard", "StampCardType", "StampEntry", "StampEntryKind", "StampVoucher",
+    "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
+    "ReferralSettings", "ReferralStatus",
 ]  # fmt: skip

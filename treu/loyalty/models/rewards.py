@@ -183,7 +183,13 @@ class Coupon(models.Model):
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     redemption = models.OneToOneField(
-        Redemption, verbose_name=_("redemption"), on_delete=models.PROTECT, related_name="coupon"
+        Redemption,
+        verbose_name=_("redemption"),
+        # None for a referral's welcome coupon: given, not bought with points.
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coupon",
     )
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="coupons"

@@ -54,6 +54,20 @@ from treu.loyalty.services.purchases import (
     reschedule_order_points,
     settle_order_points,
 )
+from treu.loyalty.services.referrals import (
+    REFERRAL,
+    REFERRAL_SETTINGS_FIELDS,
+    ReferralRefused,
+    forget_old_ip_hashes,
+    merge_referrals,
+    record_click,
+    record_referral,
+    record_referral_of_new_customer,
+    referral_code_for,
+    review_referral,
+    reward_referrals,
+    update_referral_settings,
+)
 from treu.loyalty.services.rewards import (
     REWARD_FIELDS,
     add_partner_codes,
@@ -88,4 +102,9 @@ __all__ = [
     "CARD_TYPE_FIELDS", "StampResult", "add_stamps", "award_stamps_for_orders", "catch_up_stamps",
     "follow_order_stamp_changes", "merge_stamp_cards", "redeem_stamp_voucher",
     "save_stamp_card_type", "settle_order_stamps",
+    # Referrals
+    "REFERRAL", "REFERRAL_SETTINGS_FIELDS", "ReferralRefused",
+    "forget_old_ip_hashes", "merge_referrals", "record_click", "record_referral",
+    "record_referral_of_new_customer", "referral_code_for", "review_referral",
+    "reward_referrals", "update_referral_settings",
 ]  # fmt: skip

@@ -25,6 +25,8 @@ from treu.loyalty.models import (
     PointsEntry,
     ProgramSettings,
     Redemption,
+    Referral,
+    ReferralCode,
 )
 from treu.loyalty.services.ledger import WELCOME, LoyaltyError, NewEntry, _append
 
@@ -138,6 +140,10 @@ def merge_members(*, survivor: Customer, duplicate: Customer) -> int:
     moved = PointsEntry.objects.filter(member=dup).update(member=kept)
     for model in (Redemption, Coupon, CreditEntry):  # rewards and store credit follow
         model.objects.filter(member=dup).update(member=kept)
+    # The duplicate's referrals follow (its code goes with it unless the survivor has one).
+    Referral.objects.filter(advocate=dup).update(advocate=kept)
+    if not ReferralCode.objects.filter(member=kept).exists():
+        ReferralCode.objects.filter(member=dup).update(member=kept)
     Member.objects.filter(pk=kept.pk).update(
         points_balance=kept.points_balance + dup.points_balance,
         pending_points=kept.pending_points + dup.pending_points,

@@ -132,3 +132,19 @@ def _staff():
     from django.contrib.auth.models import User
 
     return User.objects.create_user("kasse-test")
+
+
+def test_reward_runs_at_once_reward_a_referral_once():
+    start_program()
+    services.update_referral_settings(active=True, advocate_points=100)
+    advocate = services.join_program(customer=CustomerFactory())
+    friend = CustomerFactory()
+    code = services.referral_code_for(member=advocate).code
+    services.record_referral(code=code, friend=friend)
+    make_order(customer=friend, placed_at=timezone.now())
+    later = timezone.now() + timedelta(days=15)
+    results = _all_at_once(8, lambda: services.reward_referrals(now=later))
+    assert sorted(results) == [0] * 7 + [1], results
+    referral_rows = PointsEntry.objects.filter(member=advocate, source_rule=services.REFERRAL)
+    assert [e.points for e in referral_rows] == [100]
+    assert_sums_match_ledger(advocate)
