@@ -24,6 +24,20 @@ def _test_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_wanted_kinds(monkeypatch):
+    """Each test starts without the webhooks' per-process cache of wanted event kinds, and
+    the cache does not expire on its own during a test: whether a subscriber queries must
+    not depend on how long a slow machine took (query counts are pinned in tests). Changes
+    to subscriptions still clear it, as in production."""
+    from treu.webhooks import selectors
+
+    monkeypatch.setattr(selectors, "WANTED_KINDS_TTL", 3600.0)
+    selectors.forget_wanted_kinds()
+    yield
+    selectors.forget_wanted_kinds()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _huey_runs_tasks_inline():
     from huey.contrib.djhuey import HUEY

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from treu.webhooks import selectors, services
+from treu.webhooks import services
 
 
 @dataclass
@@ -74,14 +74,6 @@ def receiver():
     yield receiver
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_wanted_kinds():
-    # The wanted-kinds cache is per process; each test starts without it.
-    selectors.forget_wanted_kinds()
-    yield
-    selectors.forget_wanted_kinds()
 
 
 @pytest.fixture
