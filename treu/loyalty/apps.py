@@ -20,6 +20,12 @@ class LoyaltyConfig(AppConfig):
             "loyalty.adjust_points",
             "loyalty.view_programsettings",
             "loyalty.change_programsettings",
+            "loyalty.view_tier",
+            "loyalty.add_tier",
+            "loyalty.change_tier",
+            "loyalty.change_tiersettings",
+            "loyalty.change_expirysettings",
+            "loyalty.assign_tier",
         )
         roles.grant(roles.SUPPORT, "loyalty.view_member", "loyalty.add_member")
         register_merge_handler("loyalty.Member", services.merge_members)

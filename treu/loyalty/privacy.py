@@ -6,7 +6,17 @@ Points are no accounting record: on erasure the member and the whole ledger go.
 from __future__ import annotations
 
 from treu.core import privacy
-from treu.loyalty.models import Member, PointsEntry, ProgramSettings
+from treu.loyalty.models import (
+    ExpirySettings,
+    ExpiryWarning,
+    Member,
+    MemberTier,
+    PointsEntry,
+    ProgramSettings,
+    Tier,
+    TierAssignment,
+    TierSettings,
+)
 
 
 def _erase_member(customer) -> int:
@@ -30,3 +40,24 @@ privacy.register(
 privacy.not_personal(
     ProgramSettings, reason="The programme's and its points' names, not about a person."
 )
+privacy.register(
+    MemberTier,
+    customer="member__customer",
+    fields=["tier__name", "held_until", "pinned"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    TierAssignment,
+    customer="member__customer",
+    fields=["created_at", "tier__name", "reason"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    ExpiryWarning,
+    customer="member__customer",
+    fields=["created_at", "expires_at", "points"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.not_personal(Tier, reason="A tier's name and its benefits, not about a person.")
+privacy.not_personal(TierSettings, reason="How members qualify for tiers.")
+privacy.not_personal(ExpirySettings, reason="Whether and when points expire.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED, ORDER_UPDATED
 from treu.core.events import subscribe, subscribe_batch
 from treu.loyalty import services
+from treu.loyalty.events import POINTS_CHANGED
 
 
 @subscribe_batch(ORDER_INGESTED)
@@ -29,3 +30,10 @@ def take_back_points_of_returned_goods(event) -> None:
 def follow_order_changes(batch) -> None:
     # Batch updates (a nightly status sync) cost two queries unless points must move.
     services.follow_order_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})
+
+
+@subscribe_batch(POINTS_CHANGED)
+def upgrade_tiers_after_points(batch) -> None:
+    # Upgrades happen at once: after an order earned (or lost) points, for points and for
+    # spend (every member's order that earns publishes this).
+    services.recompute_tiers(member_ids={event.payload["member_id"] for event in batch})

@@ -25,3 +25,18 @@ def catch_up_points() -> None:
     # Hourly: an order whose event was lost on the way (a crashed process) still earns,
     # and a lost cancellation or return still takes its points back.
     services.catch_up_points(since=timezone.now() - CATCH_UP)
+
+
+@db_periodic_task(crontab(hour="2", minute="17"))
+def recompute_tiers() -> None:
+    # Nightly: downgrades at the end of a period, their notices, the VIP rule. Upgrades
+    # happen at once after an order (subscribers), this only catches up.
+    services.recompute_tiers()
+
+
+@db_periodic_task(crontab(hour="3", minute="27"))
+def expire_points() -> None:
+    # Daily: warn 30 and 7 days ahead, then expire what is due. Both count over
+    # everything, so a missed night is caught up by the next.
+    services.warn_expiring_points()
+    services.expire_points()

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from treu.backoffice.access import staff_view
 from treu.backoffice.forms import add_service_errors
 from treu.backoffice.pagination import paginate
-from treu.loyalty import selectors, services
+from treu.loyalty import selectors, services, tier_selectors
 from treu.loyalty.forms import AdjustForm, EnrolForm, MemberSearchForm, ProgramSettingsForm
 from treu.loyalty.models import Member
 
@@ -38,6 +38,7 @@ def _list_context(request, form: MemberSearchForm, query: str, enrol: EnrolForm 
         "page": paginate(request, selectors.member_list(query=query)),
         "program": selectors.program_settings(),
         "enrol_form": enrol,
+        "distribution": tier_selectors.tier_distribution(),
     }
 
 
@@ -65,14 +66,24 @@ def member_detail(request, member_id: int):
     return render(request, "loyalty/member_detail.html", _detail_context(request, member))
 
 
-def _detail_context(request, member: Member, form: AdjustForm | None = None) -> dict:
+def _detail_context(
+    request, member: Member, form: AdjustForm | None = None, assign_form=None
+) -> dict:
+    from treu.loyalty.tier_forms import AssignTierForm
+
     if form is None and request.user.has_perm("loyalty.adjust_points"):
         form = AdjustForm()
+    program = selectors.program_settings()
+    progress = tier_selectors.tier_progress(member, point_name=program.point_name)
+    if assign_form is None and request.user.has_perm("loyalty.assign_tier"):
+        assign_form = AssignTierForm()
     return {
         "member": member,
         "page": paginate(request, selectors.member_ledger(member), per_page=LEDGER_PAGE),
-        "program": selectors.program_settings(),
+        "program": program,
         "adjust_form": form,
+        "progress": progress,
+        "assign_form": assign_form,
     }
 
 

@@ -11,9 +11,16 @@ Rules every service keeps:
 
 A package split by sub-domain: `ledger` (locks, the one way into the ledger, release,
 redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
-orders). Import from here.
+orders), `tiers` (tiers and their recompute), `expiry` (points expiry and its warnings).
+Import from here.
 """
 
+from treu.loyalty.services.expiry import (
+    expire_points,
+    expiry_settings,
+    update_expiry_settings,
+    warn_expiring_points,
+)
 from treu.loyalty.services.ledger import (
     CANCELLATION,
     MANUAL,
@@ -44,6 +51,15 @@ from treu.loyalty.services.purchases import (
     reschedule_order_points,
     settle_order_points,
 )
+from treu.loyalty.services.tiers import (
+    TIER_FIELDS,
+    TIER_SETTINGS_FIELDS,
+    RecomputeResult,
+    assign_tier,
+    recompute_tiers,
+    save_tier,
+    update_tier_settings,
+)
 
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
@@ -51,5 +67,7 @@ __all__ = [
     "award_points_for_orders", "catch_up_points", "follow_order_change",
     "follow_order_changes", "join_program", "merge_members", "redeem_points",
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
-    "update_program_settings",
+    "update_program_settings", "expire_points", "expiry_settings", "update_expiry_settings",
+    "warn_expiring_points", "TIER_FIELDS", "TIER_SETTINGS_FIELDS", "RecomputeResult",
+    "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings",
 ]  # fmt: skip

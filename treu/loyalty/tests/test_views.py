@@ -173,8 +173,9 @@ def test_the_member_list_needs_the_same_few_queries_for_many_members(
         services.join_program(customer=CustomerFactory())
     client = client_of(agent)
     client.get(reverse("loyalty:member_list"))
-    # session, user, groups, permissions (user + group), count, programme settings, page
-    with django_assert_num_queries(8):
+    # session, user, groups, permissions (user + group), count, programme settings, tiers,
+    # page
+    with django_assert_num_queries(9):
         response = client.get(reverse("loyalty:member_list"))
     assert len(response.context["page"].object_list) == 30
 
@@ -198,8 +199,9 @@ def test_the_member_page_needs_the_same_few_queries_for_a_long_ledger(
     client = client_of(marketer)
     url = reverse("loyalty:member_detail", args=[anna_member.pk])
     client.get(url)
-    # session, user, groups, permissions (user + group), member, count, ledger page, settings
-    with django_assert_num_queries(9):
+    # session, user, groups, permissions (user + group), member, count, ledger page, settings,
+    # tiers
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 21
 
