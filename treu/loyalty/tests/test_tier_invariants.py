@@ -4,8 +4,8 @@ Orders, returns, cancellations, redemptions, time passing, recomputes and expiry
 clock that starts three years back (loyalty's services are driven with that clock, as the
 subscribers and jobs would drive them). After every recompute each member is in the
 highest tier they qualify for, or higher only while the higher tier is still held (a
-downgrade waits for the period end), and nobody went down before it; after every step the balance is the ledger sum and
-never negative, however much expired.
+downgrade waits for the period end), and nobody went down before it; after every step the
+balance is the ledger sum and never negative, however much expired.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def test_the_member_list_shows_the_tier_distribution_with_few_queries(
     with django_assert_num_queries(11):
         response = client.get(url)
     rows = [(row.name, row.members) for row in response.context["distribution"]]
-    assert rows == [("VIP", 1), ("Gold", 0), ("Silber", 0), ("No tier", 20)]
+    assert rows == [("VIP", 1), ("Gold", 0), ("Silber", 0), ("Keine Stufe", 20)]
     assert "VIP" in response.content.decode()
 
 

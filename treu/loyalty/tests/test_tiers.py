@@ -238,7 +238,7 @@ def test_the_distribution_counts_members_per_tier(tiers, anna_member, anna, ben,
     make_order(customer=anna, shop=shop, lines=((1, 15_000, 700),))
     services.recompute_tiers()
     rows = [(row.name, row.members) for row in tier_selectors.tier_distribution()]
-    assert rows == [("VIP", 0), ("Gold", 0), ("Silber", 1), ("No tier", 1)]
+    assert rows == [("VIP", 0), ("Gold", 0), ("Silber", 1), ("Keine Stufe", 1)]
 
 
 def test_add_months_keeps_the_day_or_takes_the_last_of_the_month():
