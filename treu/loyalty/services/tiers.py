@@ -104,7 +104,8 @@ def recompute_tiers(
 
     Upgrades at once; a member who qualifies for less keeps the tier until `held_until`
     (the end of the qualification period), hears about it `notice_days` before
-    (`loyalty.tier_downgrade_notice`), then moves down. Tiers assigned by staff are left
+    (`loyalty.tier_downgrade_notice`), then moves down; never without that notice (a
+    missed notice moves the end to `notice_days` after it is sent). Tiers assigned by staff are left
     alone. The VIP rule (top X % by lifetime spend) is applied in full runs only; a partial
     run leaves a member in an invite-only tier as they are.
     """
@@ -218,15 +219,20 @@ def _recompute(
         elif target_rank == rank:
             if target is not None and (held is None or held < holds):
                 new = (tier_id, holds, notice_for)
-        elif held is None or now >= held:
-            new = (target.pk if target else None, holds if target else None, None)
-            result.downgraded += 1
-        elif now >= held - notice and notice_for != held:
+        elif held is not None and now < held - notice:
+            pass  # qualifies for less, but the period runs on: nothing to say yet
+        elif held is not None and notice_for != held and notice:
+            # Never down without the notice: if the job missed the day, the tier is held
+            # until the notice period has run from now.
+            held = max(held, now + notice)
             new = (tier_id, held, held)
             result.notices += 1
             published.append(
                 _event(TIER_DOWNGRADE_NOTICE, customer_id, member_id, tier, target, now, held)
             )
+        elif held is None or now >= held:
+            new = (target.pk if target else None, holds if target else None, None)
+            result.downgraded += 1
         if new is None:
             continue
         if new[0] != tier_id:

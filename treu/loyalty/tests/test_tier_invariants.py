@@ -4,8 +4,8 @@ Orders, returns, cancellations, redemptions, time passing, recomputes and expiry
 clock that starts three years back (loyalty's services are driven with that clock, as the
 subscribers and jobs would drive them). After every recompute each member is in the
 highest tier they qualify for, or higher only while the higher tier is still held (a
-downgrade waits for the period end), and nobody went down before it; after every step the
-balance is the ledger sum and never negative, however much expired.
+downgrade waits for the period end), and nobody went down before it or unannounced;
+after every step the balance is the ledger sum and never negative, however much expired.
 """
 
 from __future__ import annotations
@@ -135,13 +135,16 @@ class TestTierAndExpiryInvariants(TestCase):
 
     def states(self, members) -> dict[int, tuple]:
         rows = MemberTier.objects.filter(member__in=members).select_related("tier")
-        return {s.member_id: (s.tier.rank if s.tier else 0, s.held_until) for s in rows}
+        return {
+            s.member_id: (s.tier.rank if s.tier else 0, s.held_until, s.notice_for) for s in rows
+        }
 
     def assert_no_one_went_down_before_the_period_end(self, before, members, now) -> None:
         after = self.states(members)
-        for member_id, (rank, held_until) in before.items():
+        for member_id, (rank, held_until, notice_for) in before.items():
             if after[member_id][0] < rank:
                 self.assertGreaterEqual(now, held_until)
+                self.assertEqual(notice_for, held_until)  # announced before
 
     def assert_ledger_true(self, member) -> None:
         member.refresh_from_db()

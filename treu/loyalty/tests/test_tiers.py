@@ -93,8 +93,8 @@ def test_a_downgrade_waits_for_the_period_end_and_is_announced_once(tiers, anna_
     assert tier_of(anna_member) == "Gold"
     assert not DomainEvent.objects.filter(kind=TIER_DOWNGRADE_NOTICE).exists()
 
-    for _ in range(2):
-        result = services.recompute_tiers(now=held - timedelta(days=10))
+    for _ in range(2):  # the nightly job on the first day of the notice period
+        result = services.recompute_tiers(now=held - timedelta(days=30))
     assert tier_of(anna_member) == "Gold" and result.notices == 0
     notice = DomainEvent.objects.get(kind=TIER_DOWNGRADE_NOTICE)
     assert notice.payload["from_tier"] == "Gold" and notice.payload["to_tier"] is None
@@ -247,3 +247,21 @@ def test_add_months_keeps_the_day_or_takes_the_last_of_the_month():
         timezone.localtime(tier_selectors.add_months(jan31, 1)).date().isoformat() == "2026-02-28"
     )
     assert tier_selectors.add_months(jan31, -12).year == 2025
+
+
+def test_a_missed_notice_is_sent_and_the_tier_held_for_the_notice_period(
+    tiers, anna_member, anna, shop
+):
+    now = timezone.now()
+    make_order(
+        customer=anna, shop=shop, lines=((1, 60_000, 700),), placed_at=now - timedelta(days=200)
+    )
+    services.recompute_tiers(now=now)
+    held = MemberTier.objects.get(member=anna_member).held_until
+    late = held + timedelta(days=5)  # the nightly job did not run for weeks
+    result = services.recompute_tiers(now=late)
+    assert (result.notices, result.downgraded, tier_of(anna_member)) == (1, 0, "Gold")
+    assert MemberTier.objects.get(member=anna_member).held_until == late + timedelta(days=30)
+    assert services.recompute_tiers(now=late + timedelta(days=29)).downgraded == 0
+    assert services.recompute_tiers(now=late + timedelta(days=30)).downgraded == 1
+    assert tier_of(anna_member) is None
