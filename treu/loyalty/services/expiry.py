@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import Coalesce
@@ -74,8 +75,8 @@ def update_expiry_settings(
         current.enabled_at = now
     try:
         current.full_clean()
-    except Exception as error:  # ValidationError: German messages per field
-        raise LoyaltyError(getattr(error, "message_dict", {"mode": [str(error)]})) from None
+    except ValidationError as error:
+        raise LoyaltyError(error.message_dict) from None
     current.save()
     return current
 

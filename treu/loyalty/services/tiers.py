@@ -186,11 +186,12 @@ def _recompute(
     values = tier_selectors.qualifying_values(
         settings, now=now, members=members, customer_range=customer_range
     )
-    states = MemberTier.objects.filter(member_id__in=list(members.values()))
     if customer_range is not None:  # the whole chunk: a range scan, no list of ids
         states = MemberTier.objects.filter(
             member__customer_id__gte=customer_range[0], member__customer_id__lt=customer_range[1]
         )
+    else:
+        states = MemberTier.objects.filter(member_id__in=list(members.values()))
     current = {
         row[0]: row[1:]
         for row in states.values_list("member_id", "tier_id", "held_until", "notice_for", "pinned")
