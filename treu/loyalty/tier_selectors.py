@@ -24,6 +24,7 @@ from treu.loyalty.models import (
     MemberTier,
     PointsEntry,
     Tier,
+    TierAssignment,
     TierBasis,
     TierPeriod,
     TierSettings,
@@ -214,3 +215,12 @@ def tier_distribution() -> list[TierCount]:
     rows = [TierCount(t.name, counts.get(t.pk, 0)) for t in reversed(tiers)]
     rows.append(TierCount(_("No tier"), total - sum(counts.values())))
     return rows
+
+
+def tier_assignments(member: Member, *, limit: int = 5) -> list[TierAssignment]:
+    """The latest tiers staff assigned to this member by hand, with who and why (the audit)."""
+    return list(
+        TierAssignment.objects.filter(member=member)
+        .select_related("tier", "staff_user")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -83,6 +83,7 @@ def _detail_context(
         "program": program,
         "adjust_form": form,
         "progress": progress,
+        "assignments": tier_selectors.tier_assignments(member) if progress.set_up else [],
         "assign_form": assign_form,
     }
 

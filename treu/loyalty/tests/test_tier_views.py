@@ -109,6 +109,8 @@ def test_staff_assign_a_tier_with_a_reason(client_of, marketer, tiers, anna_memb
     assert response.status_code == 302
     assert MemberTier.objects.get(member=anna_member).tier == tiers[2]
     assert TierAssignment.objects.get().staff_user == marketer
+    page = client_of(marketer).get(reverse("loyalty:member_detail", args=[anna_member.pk]))
+    assert "Pressekontakt" in page.content.decode()  # the audit is on the member page
 
 
 def test_the_member_page_shows_tier_and_progress(client_of, agent, tiers, anna_member, anna, shop):
