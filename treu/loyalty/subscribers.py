@@ -6,6 +6,7 @@ from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED
 from treu.core.events import subscribe, subscribe_batch
 from treu.loyalty import services
 from treu.loyalty.events import POINTS_CHANGED
+from treu.loyalty.models import TierBasis
 
 
 @subscribe_batch(ORDER_INGESTED)
@@ -32,8 +33,16 @@ def follow_order_changes(batch) -> None:
     services.follow_order_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})
 
 
+@subscribe_batch(ORDER_INGESTED)
+def upgrade_tiers_after_orders(batch) -> None:
+    # Upgrades happen at once. Tiers by spend: every order counts, also one that earns no
+    # points; registered after the award, so the order itself earns at the member's old rate.
+    customers = {event.customer_id for event in batch}
+    services.upgrade_tiers_after(basis=TierBasis.SPEND, customer_ids=customers - {None})
+
+
 @subscribe_batch(POINTS_CHANGED)
 def upgrade_tiers_after_points(batch) -> None:
-    # Upgrades happen at once: after an order earned (or lost) points, for points and for
-    # spend (every member's order that earns publishes this).
-    services.recompute_tiers(member_ids={event.payload["member_id"] for event in batch})
+    # Tiers by points: after an order earned, welcome points, an adjustment …
+    members = {event.payload["member_id"] for event in batch}
+    services.upgrade_tiers_after(basis=TierBasis.POINTS, member_ids=members)

@@ -59,6 +59,7 @@ from treu.loyalty.services.tiers import (
     recompute_tiers,
     save_tier,
     update_tier_settings,
+    upgrade_tiers_after,
 )
 
 __all__ = [
@@ -69,5 +70,5 @@ __all__ = [
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
     "update_program_settings", "expire_points", "expiry_settings", "update_expiry_settings",
     "warn_expiring_points", "TIER_FIELDS", "TIER_SETTINGS_FIELDS", "RecomputeResult",
-    "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings",
+    "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings", "upgrade_tiers_after",
 ]  # fmt: skip

@@ -139,6 +139,28 @@ def recompute_tiers(
     return result
 
 
+def upgrade_tiers_after(
+    *, basis: str, member_ids: Iterable[int] = (), customer_ids: Iterable[int] = ()
+) -> RecomputeResult:
+    """Recompute the members an order (spend) or a points change (points) concerns.
+
+    Subscribers call this for their own basis only, so one order is not counted twice:
+    `order.ingested` for spend (also orders that earn no points), `loyalty.points_changed`
+    for points. Returns at once when there are no tiers.
+    """
+    if not Tier.objects.exists() or tier_selectors.tier_settings().basis != basis:
+        return RecomputeResult()
+    ids = set(member_ids)
+    customers = sorted(set(customer_ids))
+    for start in range(0, len(customers), 1000):
+        ids.update(
+            Member.objects.filter(customer_id__in=customers[start : start + 1000]).values_list(
+                "pk", flat=True
+            )
+        )
+    return recompute_tiers(member_ids=ids)
+
+
 def _vip_members(tiers: list[Tier], settings: TierSettings) -> set[int]:
     """The members the VIP rule puts in the invite-only tier: top X % by lifetime spend.
 

@@ -265,3 +265,20 @@ def test_a_missed_notice_is_sent_and_the_tier_held_for_the_notice_period(
     assert services.recompute_tiers(now=late + timedelta(days=29)).downgraded == 0
     assert services.recompute_tiers(now=late + timedelta(days=30)).downgraded == 1
     assert tier_of(anna_member) is None
+
+
+def test_an_order_that_earns_no_points_still_moves_its_member_up(
+    tiers, anna_member, anna, shop, after_commit
+):
+    services.update_program_settings(points_per_euro=0)
+    with after_commit():
+        make_order(customer=anna, shop=shop, lines=((1, 15_000, 700),))
+    assert not anna_member.entries.exists()
+    assert tier_of(anna_member) == "Silber"
+
+
+def test_points_changes_do_not_recount_tiers_by_spend(tiers, anna_member, staff, after_commit):
+    with after_commit():
+        services.adjust_points(member=anna_member, points=500, reason="Test", staff_user=staff)
+    assert services.upgrade_tiers_after(basis="points", member_ids=[anna_member.pk]).members == 0
+    assert tier_of(anna_member) is None
