@@ -433,3 +433,33 @@ def revenue_split(*, customer_ids: QuerySet, since: datetime, until: datetime) -
         other_revenue_cents=agg["total"] - agg["group"],
         other_orders=agg["total_n"] - agg["group_n"],
     )
+
+
+def customer_spend(
+    *,
+    since: datetime,
+    until: datetime,
+    customer_ids: list[int] | None = None,
+    customer_range: tuple[int, int] | None = None,
+) -> QuerySet:
+    """(customer_id, spend in cents) of orders placed in [since, until]: after refunds,
+    cancelled orders excluded (what a customer really spent, for loyalty tiers).
+
+    One aggregate over the (customer, placed_at) index; `customer_range` [lo, hi) lets a
+    caller walk all customers in chunks.
+    """
+    orders = Order.objects.exclude(status=OrderStatus.CANCELLED).filter(
+        customer_id__isnull=False, placed_at__gte=since, placed_at__lte=until
+    )
+    if customer_ids is not None:
+        orders = orders.filter(customer_id__in=customer_ids)
+    if customer_range is not None:
+        orders = orders.filter(
+            customer_id__gte=customer_range[0], customer_id__lt=customer_range[1]
+        )
+    return (
+        orders.order_by()
+        .values("customer_id")
+        .annotate(spend=Sum(F("total_cents") - F("refunded_cents")))
+        .values_list("customer_id", "spend")
+    )

@@ -37,6 +37,12 @@ class LoyaltyConfig(AppConfig):
             "loyalty.review_referral",
             "loyalty.view_referralsettings",
             "loyalty.change_referralsettings",
+            "loyalty.view_tier",
+            "loyalty.add_tier",
+            "loyalty.change_tier",
+            "loyalty.change_tiersettings",
+            "loyalty.change_expirysettings",
+            "loyalty.assign_tier",
         )
         # Support looks up a customer's coupon when they call; rewards are Marketing's.
         roles.grant(

@@ -31,6 +31,8 @@ def _points_changed(event) -> TimelineEntry:
         title = _("%(count)s %(points)s earned") % {**names, "count": available + pending}
     elif kind == "redeem":
         title = _("%(count)s %(points)s redeemed") % {**names, "count": -available}
+    elif kind == "expire":
+        title = _("%(count)s %(points)s expired") % {**names, "count": -available}
     elif kind == "reverse":
         title = _("%(count)s %(points)s taken back") % {**names, "count": -(available + pending)}
     else:
@@ -162,4 +164,60 @@ events.register_kind(
 )
 events.register_kind(
     REFERRAL_REWARDED, label=gettext_lazy("Loyalty referral rewarded"), describe=_referral_rewarded
+)
+
+
+TIER_CHANGED = "loyalty.tier_changed"
+TIER_DOWNGRADE_NOTICE = "loyalty.tier_downgrade_notice"
+POINTS_EXPIRING = "loyalty.points_expiring"
+
+
+def _tier_changed(event) -> TimelineEntry:
+    p = event.payload
+    if p.get("to_tier") is None:
+        title = _("Left tier %(tier)s") % {"tier": p.get("from_tier")}
+    elif p.get("direction") == "up":
+        title = _("Moved up to tier %(tier)s") % {"tier": p.get("to_tier")}
+    else:
+        title = _("Moved down to tier %(tier)s") % {"tier": p.get("to_tier")}
+    detail = _("Assigned by staff") if p.get("cause") == "staff" else ""
+    return TimelineEntry(title=title, detail=detail, url=_member_url(event), icon="star")
+
+
+def _tier_downgrade_notice(event) -> TimelineEntry:
+    p = event.payload
+    title = _("Tier %(tier)s ends on %(date)s") % {
+        "tier": p.get("from_tier"),
+        "date": _german_date(p.get("on")),
+    }
+    return TimelineEntry(title=title, detail="", url=_member_url(event), icon="star")
+
+
+def _points_expiring(event) -> TimelineEntry:
+    p = event.payload
+    title = _("%(count)s %(points)s expire on %(date)s") % {
+        "count": p.get("points", 0),
+        "points": p.get("point_name") or "Punkte",
+        "date": _german_date(p.get("expires_on")),
+    }
+    return TimelineEntry(title=title, detail="", url=_member_url(event), icon="star")
+
+
+def _german_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    year, month, day = iso.split("-")
+    return f"{day}.{month}.{year}"
+
+
+events.register_kind(
+    TIER_CHANGED, label=gettext_lazy("Loyalty tier changed"), describe=_tier_changed
+)
+events.register_kind(
+    TIER_DOWNGRADE_NOTICE,
+    label=gettext_lazy("Loyalty tier about to end"),
+    describe=_tier_downgrade_notice,
+)
+events.register_kind(
+    POINTS_EXPIRING, label=gettext_lazy("Loyalty points about to expire"), describe=_points_expiring
 )

@@ -13,7 +13,10 @@ from treu.loyalty.models import (
     CouponUse,
     CreditEntry,
     CreditKind,
+    ExpirySettings,
+    ExpiryWarning,
     Member,
+    MemberTier,
     PartnerCode,
     PointsEntry,
     ProgramSettings,
@@ -26,6 +29,9 @@ from treu.loyalty.models import (
     StampCardType,
     StampEntry,
     StampVoucher,
+    Tier,
+    TierAssignment,
+    TierSettings,
 )
 
 
@@ -122,3 +128,24 @@ privacy.register(
 privacy.not_personal(
     StampCardType, reason="A kind of stamp card the shop offers, not about a person."
 )
+privacy.register(
+    MemberTier,
+    customer="member__customer",
+    fields=["tier__name", "held_until", "pinned"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    TierAssignment,
+    customer="member__customer",
+    fields=["created_at", "tier__name", "reason"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    ExpiryWarning,
+    customer="member__customer",
+    fields=["created_at", "expires_at", "points"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.not_personal(Tier, reason="A tier's name and its benefits, not about a person.")
+privacy.not_personal(TierSettings, reason="How members qualify for tiers.")
+privacy.not_personal(ExpirySettings, reason="Whether and when points expire.")

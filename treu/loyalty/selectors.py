@@ -65,7 +65,7 @@ def member_of(customer_id: int) -> Member | None:
 
 def member_list(*, query: str = "") -> QuerySet[Member]:
     """Members with their customer; the search is the customer list's (number, email, name)."""
-    qs = Member.objects.select_related("customer")
+    qs = Member.objects.select_related("customer", "tier_state__tier")
     if query.strip():
         found = customer_selectors.customer_list(customer_selectors.CustomerFilters(query=query))
         return qs.filter(customer__in=found.values("pk")).order_by(

@@ -6,6 +6,8 @@ from treu.commerce import selectors as commerce_selectors
 from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED, ORDER_UPDATED
 from treu.core.events import subscribe, subscribe_batch
 from treu.loyalty import services
+from treu.loyalty.events import POINTS_CHANGED
+from treu.loyalty.models import TierBasis
 
 
 @subscribe_batch(ORDER_INGESTED)
@@ -61,3 +63,18 @@ def take_back_stamps_of_returned_goods(event) -> None:
 @subscribe_batch(ORDER_UPDATED)
 def follow_order_changes_for_stamps(batch) -> None:
     services.follow_order_stamp_changes({e.payload["order_id"]: f"update:{e.pk}" for e in batch})
+
+
+@subscribe_batch(ORDER_INGESTED)
+def upgrade_tiers_after_orders(batch) -> None:
+    # Upgrades happen at once. Tiers by spend: every order counts, also one that earns no
+    # points; registered after the award, so the order itself earns at the member's old rate.
+    customers = {event.customer_id for event in batch}
+    services.upgrade_tiers_after(basis=TierBasis.SPEND, customer_ids=customers - {None})
+
+
+@subscribe_batch(POINTS_CHANGED)
+def upgrade_tiers_after_points(batch) -> None:
+    # Tiers by points: after an order earned, welcome points, an adjustment …
+    members = {event.payload["member_id"] for event in batch}
+    services.upgrade_tiers_after(basis=TierBasis.POINTS, member_ids=members)

@@ -39,3 +39,18 @@ def reward_referrals() -> None:
     # hashed IP addresses past their retention are forgotten on the way.
     services.reward_referrals()
     services.forget_old_ip_hashes()
+
+
+@db_periodic_task(crontab(hour="2", minute="17"))
+def recompute_tiers() -> None:
+    # Nightly: downgrades at the end of a period, their notices, the VIP rule. Upgrades
+    # happen at once after an order (subscribers), this only catches up.
+    services.recompute_tiers()
+
+
+@db_periodic_task(crontab(hour="3", minute="27"))
+def expire_points() -> None:
+    # Daily: warn 30 and 7 days ahead, then expire what is due. Both count over
+    # everything, so a missed night is caught up by the next.
+    services.warn_expiring_points()
+    services.expire_points()

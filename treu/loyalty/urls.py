@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import kpi_views, referral_views, stamp_views, views
+from treu.loyalty import kpi_views, referral_views, stamp_views, tier_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -31,4 +31,9 @@ urlpatterns = [
     path("referrals/settings/", referral_views.referral_settings, name="referral_settings"),
     # Public: the link a member shares (see test_url_access.PUBLIC).
     path("r/<str:code>/", referral_views.landing, name="referral_landing"),
+    path("tiers/", tier_views.tier_list, name="tier_list"),
+    path("tiers/new/", tier_views.tier_edit, name="tier_new"),
+    path("tiers/<int:tier_id>/", tier_views.tier_edit, name="tier_edit"),
+    path("members/<int:member_id>/tier/", tier_views.member_assign_tier, name="member_tier"),
+    path("expiry/", tier_views.expiry_settings, name="expiry"),
 ]

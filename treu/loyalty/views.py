@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from treu.backoffice.access import staff_view
 from treu.backoffice.forms import add_service_errors
 from treu.backoffice.pagination import paginate
-from treu.loyalty import selectors, services, stamp_selectors
+from treu.loyalty import selectors, services, stamp_selectors, tier_selectors
 from treu.loyalty.forms import (
     AdjustForm,
     EnrolForm,
@@ -48,6 +48,7 @@ def _list_context(request, form: MemberSearchForm, query: str, enrol: EnrolForm 
         "page": paginate(request, selectors.member_list(query=query)),
         "program": selectors.program_settings(),
         "enrol_form": enrol,
+        "distribution": tier_selectors.tier_distribution(),
     }
 
 
@@ -76,22 +77,35 @@ def member_detail(request, member_id: int):
 
 
 def _detail_context(
-    request, member: Member, form: AdjustForm | None = None, redeem_form: RedeemForm | None = None
+    request,
+    member: Member,
+    form: AdjustForm | None = None,
+    redeem_form: RedeemForm | None = None,
+    assign_form=None,
 ) -> dict:
+    from treu.loyalty.tier_forms import AssignTierForm
+
     if form is None and request.user.has_perm("loyalty.adjust_points"):
         form = AdjustForm()
     if redeem_form is None and request.user.has_perm("loyalty.add_redemption"):
         redeem_form = RedeemForm()
+    program = selectors.program_settings()
+    progress = tier_selectors.tier_progress(member, point_name=program.point_name)
+    if assign_form is None and request.user.has_perm("loyalty.assign_tier"):
+        assign_form = AssignTierForm()
     return {
         "member": member,
         "page": paginate(request, selectors.member_ledger(member), per_page=LEDGER_PAGE),
-        "program": selectors.program_settings(),
+        "program": program,
         "adjust_form": form,
         "redeem_form": redeem_form,
         "coupons": selectors.member_coupons(member),
         "now": timezone.now(),
         "credit_entries": selectors.member_credit(member),
         "stamps": stamp_selectors.member_stamps(member),
+        "progress": progress,
+        "assignments": tier_selectors.tier_assignments(member) if progress.set_up else [],
+        "assign_form": assign_form,
     }
 
 

@@ -1,6 +1,6 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
-ledger), `rewards` (catalogue, redemptions, coupons, store credit) and `stamps` (stamp
-cards). Import from here.
+ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
+cards), `referrals` and `tiers` (tiers and points expiry). Import from here.
 """
 
 from treu.loyalty.models.points import (
@@ -41,12 +41,25 @@ from treu.loyalty.models.stamps import (
     StampEntryKind,
     StampVoucher,
 )
+from treu.loyalty.models.tiers import (
+    ExpiryMode,
+    ExpirySettings,
+    ExpiryWarning,
+    MemberTier,
+    Tier,
+    TierAssignment,
+    TierBasis,
+    TierPeriod,
+    TierSettings,
+)
 
 __all__ = [
     "CHECKOUT_KINDS", "SETTINGS_PK", "Coupon", "CouponUse", "CreditEntry", "CreditKind",
     "EntryKind", "EntryStatus", "Member", "Membership", "PartnerCode", "PointsBasis",
     "PointsEntry", "ProgramSettings", "Redemption", "Reward", "RewardKind", "Rounding",
     "StampCard", "StampCardType", "StampEntry", "StampEntryKind", "StampVoucher",
+    "ExpiryMode", "ExpirySettings", "ExpiryWarning", "MemberTier", "Tier", "TierAssignment",
+    "TierBasis", "TierPeriod", "TierSettings",
     "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
     "ReferralSettings", "ReferralStatus",
 ]  # fmt: skip

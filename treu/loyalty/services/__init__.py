@@ -13,7 +13,8 @@ A package split by sub-domain: `ledger` (locks, the one way into the ledger, rel
 redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (points for
 orders), `rewards` (the catalogue, redeeming a reward for a coupon or store credit),
 `checkout` (consuming coupons and store credit, giving them back), `stamps` (stamp
-cards, the till, vouchers), `stamp_orders` (stamps for orders). Import from here.
+cards, the till, vouchers), `stamp_orders` (stamps for orders), `referrals`, `tiers`
+(tiers and their recompute), `expiry` (points expiry and its warnings). Import from here.
 """
 
 from treu.loyalty.services.checkout import (
@@ -23,6 +24,12 @@ from treu.loyalty.services.checkout import (
     find_coupon,
     release_order_rewards,
     spend_store_credit,
+)
+from treu.loyalty.services.expiry import (
+    expire_points,
+    expiry_settings,
+    update_expiry_settings,
+    warn_expiring_points,
 )
 from treu.loyalty.services.ledger import (
     CANCELLATION,
@@ -88,6 +95,16 @@ from treu.loyalty.services.stamps import (
     redeem_stamp_voucher,
     save_stamp_card_type,
 )
+from treu.loyalty.services.tiers import (
+    TIER_FIELDS,
+    TIER_SETTINGS_FIELDS,
+    RecomputeResult,
+    assign_tier,
+    recompute_tiers,
+    save_tier,
+    update_tier_settings,
+    upgrade_tiers_after,
+)
 
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
@@ -107,4 +124,8 @@ __all__ = [
     "forget_old_ip_hashes", "merge_referrals", "record_click", "record_referral",
     "record_referral_of_new_customer", "referral_code_for", "review_referral",
     "reward_referrals", "update_referral_settings",
+    # Tiers and expiry
+    "expire_points", "expiry_settings", "update_expiry_settings",
+    "warn_expiring_points", "TIER_FIELDS", "TIER_SETTINGS_FIELDS", "RecomputeResult",
+    "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings", "upgrade_tiers_after",
 ]  # fmt: skip

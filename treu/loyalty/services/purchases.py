@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from treu.commerce import selectors as commerce_selectors
 from treu.commerce.models import OrderStatus
-from treu.loyalty import selectors
+from treu.loyalty import selectors, tier_selectors
 from treu.loyalty.models import (
     EntryKind,
     EntryStatus,
@@ -92,12 +93,9 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
             "key", flat=True
         )
     )
-    rate = Rate(
-        points_per_euro=program.points_per_euro,
-        basis=program.points_basis,
-        include_shipping=program.include_shipping,
-        rounding=program.rounding,
-    )
+    # A tier's earning multiplier scales the rate, so rounding still happens once per order.
+    multipliers = tier_selectors.multipliers_of([m.pk for m in members.values()])
+    rates: dict[Decimal, Rate] = {}
     groups: list[tuple[Member, list[NewEntry]]] = []
     for order_id, (order, lines) in by_order.items():
         member = members.get(order.customer_id)
@@ -105,11 +103,19 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
             continue
         if program.membership == Membership.OPT_IN and order.placed_at < member.joined_at:
             continue
+        multiplier = multipliers.get(member.pk, Decimal(1))
+        if multiplier not in rates:
+            rates[multiplier] = Rate(
+                points_per_euro=program.points_per_euro * multiplier,
+                basis=program.points_basis,
+                include_shipping=program.include_shipping,
+                rounding=program.rounding,
+            )
         earned = order_points(
             [Line(line.id, line.total_cents, line.tax_rate_bp) for line in lines],
             shipping_cents=order.shipping_cents,
             discount_cents=order.discount_cents,
-            rate=rate,
+            rate=rates[multiplier],
         )
         available_at = _available_at(order, program)
         status = EntryStatus.AVAILABLE if available_at <= now else EntryStatus.PENDING

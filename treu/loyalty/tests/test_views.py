@@ -174,8 +174,9 @@ def test_the_member_list_needs_the_same_few_queries_for_many_members(
         services.join_program(customer=CustomerFactory())
     client = client_of(agent)
     client.get(reverse("loyalty:member_list"))
-    # session, user, groups, permissions (user + group), count, programme settings, page
-    with django_assert_num_queries(8):
+    # session, user, groups, permissions (user + group), count, programme settings, tiers,
+    # page
+    with django_assert_num_queries(9):
         response = client.get(reverse("loyalty:member_list"))
     assert len(response.context["page"].object_list) == 30
 
@@ -202,8 +203,8 @@ def test_the_member_page_needs_the_same_few_queries_for_a_long_ledger(
     url = reverse("loyalty:member_detail", args=[anna_member.pk])
     client.get(url)
     # session, user, groups, permissions (user + group), member, count, ledger page, settings,
-    # coupons, store credit, the rewards to redeem, stamp cards, stamp vouchers
-    with django_assert_num_queries(14):
+    # coupons, store credit, the rewards to redeem, stamp cards, stamp vouchers, tiers
+    with django_assert_num_queries(15):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 24
     assert len(response.context["coupons"]) == 2 and len(response.context["credit_entries"]) == 1

@@ -1,0 +1,349 @@
+"""Tiers: settings and tiers, moving members up at once and down only at period end, VIPs.
+
+The recompute is set-based: per chunk of customers one aggregate of the qualifying figure,
+one read of the current tiers, the comparison in Python, then one UPDATE
+(`core.bulk.update_values`) and one INSERT for what changed, and the events in one go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from treu.core import events
+from treu.core.bulk import insert_rows, update_values
+from treu.loyalty import tier_selectors
+from treu.loyalty.events import TIER_CHANGED, TIER_DOWNGRADE_NOTICE
+from treu.loyalty.models import (
+    SETTINGS_PK,
+    Member,
+    MemberTier,
+    Tier,
+    TierAssignment,
+    TierSettings,
+)
+from treu.loyalty.services.ledger import LoyaltyError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+TIER_SETTINGS_FIELDS = ("basis", "period", "notice_days", "vip_top_percent")
+TIER_FIELDS = (
+    "name", "rank", "threshold", "invite_only", "earning_multiplier", "free_shipping",
+    "early_access", "birthday_gift",
+)  # fmt: skip
+# Customers per chunk of the recompute: bounded memory and short transactions.
+RECOMPUTE_CHUNK = 100_000
+
+
+def _cleaned(obj: Any) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise LoyaltyError(error.message_dict) from None
+
+
+@transaction.atomic
+def update_tier_settings(**fields: Any) -> TierSettings:
+    """Save how members qualify; takes effect at the next recompute."""
+    unknown = set(fields) - set(TIER_SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a tier setting: {sorted(unknown)}")
+    current = TierSettings.objects.select_for_update().filter(pk=SETTINGS_PK).first()
+    current = current or TierSettings(pk=SETTINGS_PK)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    _cleaned(current)
+    current.save()
+    return current
+
+
+@transaction.atomic
+def save_tier(*, tier: Tier | None = None, **fields: Any) -> Tier:
+    """Create or change a tier. Open tiers must need more the higher they rank."""
+    unknown = set(fields) - set(TIER_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a tier field: {sorted(unknown)}")
+    tier = tier or Tier()
+    for name, value in fields.items():
+        setattr(tier, name, value.strip() if isinstance(value, str) else value)
+    _cleaned(tier)
+    if not tier.invite_only:
+        others = Tier.objects.filter(invite_only=False).exclude(pk=tier.pk)
+        if others.filter(rank__lt=tier.rank, threshold__gte=tier.threshold).exists() or (
+            others.filter(rank__gt=tier.rank, threshold__lte=tier.threshold).exists()
+        ):
+            raise LoyaltyError(
+                {"threshold": [_("A higher tier needs a higher threshold than a lower one.")]}
+            )
+    tier.save()
+    return tier
+
+
+@dataclass
+class RecomputeResult:
+    members: int = 0
+    upgraded: int = 0
+    downgraded: int = 0
+    notices: int = 0
+
+
+def recompute_tiers(
+    *, member_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> RecomputeResult:
+    """Bring members' tiers up to date; all members (the job) or some (after their orders).
+
+    Upgrades at once; a member who qualifies for less keeps the tier until `held_until`
+    (the end of the qualification period), hears about it `notice_days` before
+    (`loyalty.tier_downgrade_notice`), then moves down; never without that notice (a
+    missed notice moves the end to `notice_days` after it is sent). Tiers assigned by staff are left
+    alone. The VIP rule (top X % by lifetime spend) is applied in full runs only; a partial
+    run leaves a member in an invite-only tier as they are.
+    """
+    now = now or timezone.now()
+    tiers = tier_selectors.tier_list()
+    result = RecomputeResult()
+    if not tiers:
+        return result
+    settings = tier_selectors.tier_settings()
+    if member_ids is not None:
+        ids = sorted(set(member_ids))
+        for start in range(0, len(ids), 1000):
+            members = dict(
+                Member.objects.filter(pk__in=ids[start : start + 1000]).values_list(
+                    "customer_id", "pk"
+                )
+            )
+            _recompute_chunk(members, None, tiers, settings, now, None, result)
+        return result
+    vip = _vip_members(tiers, settings)
+    top = Member.objects.aggregate(m=Max("customer_id"))["m"] or 0
+    for lo in range(0, top + 1, RECOMPUTE_CHUNK):
+        rng = (lo, lo + RECOMPUTE_CHUNK)
+        members = dict(
+            Member.objects.filter(customer_id__gte=rng[0], customer_id__lt=rng[1]).values_list(
+                "customer_id", "pk"
+            )
+        )
+        if members:
+            _recompute_chunk(members, rng, tiers, settings, now, vip, result)
+    return result
+
+
+def upgrade_tiers_after(
+    *, basis: str, member_ids: Iterable[int] = (), customer_ids: Iterable[int] = ()
+) -> RecomputeResult:
+    """Recompute the members an order (spend) or a points change (points) concerns.
+
+    Subscribers call this for their own basis only, so one order is not counted twice:
+    `order.ingested` for spend (also orders that earn no points), `loyalty.points_changed`
+    for points. Returns at once when there are no tiers.
+    """
+    if not Tier.objects.exists() or tier_selectors.tier_settings().basis != basis:
+        return RecomputeResult()
+    ids = set(member_ids)
+    customers = sorted(set(customer_ids))
+    for start in range(0, len(customers), 1000):
+        ids.update(
+            Member.objects.filter(customer_id__in=customers[start : start + 1000]).values_list(
+                "pk", flat=True
+            )
+        )
+    return recompute_tiers(member_ids=ids)
+
+
+def _vip_members(tiers: list[Tier], settings: TierSettings) -> set[int]:
+    """The members the VIP rule puts in the invite-only tier: top X % by lifetime spend.
+
+    Ties at the edge go to the earlier member; customers who never spent are never VIPs.
+    """
+    if settings.vip_top_percent is None or not any(t.invite_only for t in tiers):
+        return set()
+    k = math.ceil(Member.objects.count() * float(settings.vip_top_percent) / 100)
+    ranked = (
+        Member.objects.filter(customer__total_spent_cents__gt=0)
+        .order_by("-customer__total_spent_cents", "pk")
+        .values_list("pk", flat=True)
+    )
+    return set(ranked[:k])
+
+
+def _recompute_chunk(
+    members: dict[int, int],
+    customer_range: tuple[int, int] | None,
+    tiers: list[Tier],
+    settings: TierSettings,
+    now: datetime,
+    vip: set[int] | None,
+    result: RecomputeResult,
+) -> None:
+    try:
+        with transaction.atomic():
+            _recompute(members, customer_range, tiers, settings, now, vip, result)
+    except IntegrityError:
+        # Another recompute gave one of these members a first tier row at the same moment;
+        # the second pass sees it and compares with it.
+        with transaction.atomic():
+            _recompute(members, customer_range, tiers, settings, now, vip, result)
+
+
+def _recompute(
+    members: dict[int, int],
+    customer_range: tuple[int, int] | None,
+    tiers: list[Tier],
+    settings: TierSettings,
+    now: datetime,
+    vip: set[int] | None,
+    result: RecomputeResult,
+) -> None:
+    values = tier_selectors.qualifying_values(
+        settings, now=now, members=members, customer_range=customer_range
+    )
+    if customer_range is not None:  # the whole chunk: a range scan, no list of ids
+        states = MemberTier.objects.filter(
+            member__customer_id__gte=customer_range[0], member__customer_id__lt=customer_range[1]
+        )
+    else:
+        states = MemberTier.objects.filter(member_id__in=list(members.values()))
+    current = {
+        row[0]: row[1:]
+        for row in states.values_list("member_id", "tier_id", "held_until", "notice_for", "pinned")
+    }
+    by_id = {t.pk: t for t in tiers}
+    vip_tier = max((t for t in tiers if t.invite_only), key=lambda t: t.rank, default=None)
+    holds = tier_selectors.held_until_for(settings, now)
+    notice = timedelta(days=settings.notice_days)
+    updates, inserts, published = [], [], []
+    for customer_id, member_id in members.items():
+        tier_id, held, notice_for, pinned = current.get(member_id, (None, None, None, False))
+        if pinned:
+            continue
+        tier = by_id.get(tier_id)
+        if vip is None and tier is not None and tier.invite_only:
+            continue  # partial run: the VIP rule is only applied in full runs
+        result.members += 1
+        target = tier_selectors.qualified_tier(tiers, values.get(member_id, 0))
+        if vip_tier is not None and vip is not None and member_id in vip:
+            target = vip_tier
+        rank, target_rank = (tier.rank if tier else 0), (target.rank if target else 0)
+        new = None
+        if target_rank > rank:
+            new = (target.pk, holds, None)
+            result.upgraded += 1
+        elif target_rank == rank:
+            if target is not None and (held is None or held < holds):
+                new = (tier_id, holds, notice_for)
+        elif held is not None and now < held - notice:
+            pass  # qualifies for less, but the period runs on: nothing to say yet
+        elif held is not None and notice_for != held and notice:
+            # Never down without the notice: if the job missed the day, the tier is held
+            # until the notice period has run from now.
+            held = max(held, now + notice)
+            new = (tier_id, held, held)
+            result.notices += 1
+            published.append(
+                _event(TIER_DOWNGRADE_NOTICE, customer_id, member_id, tier, target, now, held)
+            )
+        elif held is None or now >= held:
+            new = (target.pk if target else None, holds if target else None, None)
+            result.downgraded += 1
+        if new is None:
+            continue
+        if new[0] != tier_id:
+            published.append(
+                _event(TIER_CHANGED, customer_id, member_id, tier, by_id.get(new[0]), now, new[1])
+            )
+        if member_id in current:
+            updates.append((member_id, *new, now))
+        else:
+            inserts.append((member_id, *new, False, now))
+    fields = ["tier_id", "held_until", "notice_for", "updated_at"]
+    update_values(MemberTier, fields, updates)
+    insert_rows(
+        MemberTier, ["member_id", *fields[:3], "pinned", "updated_at"], inserts, return_ids=False
+    )
+    events.publish_many(published)
+
+
+def _event(
+    kind: str,
+    customer_id: int,
+    member_id: int,
+    old: Tier | None,
+    new: Tier | None,
+    now: datetime,
+    held_until: datetime | None,
+    *,
+    cause: str = "",
+    source: str = "loyalty",
+) -> events.NewEvent:
+    payload = {
+        "member_id": member_id,
+        "from_tier": old.name if old else None,
+        "to_tier": new.name if new else None,
+        "direction": "up" if (new.rank if new else 0) > (old.rank if old else 0) else "down",
+        "held_until": held_until.isoformat() if held_until else None,
+    }
+    if kind == TIER_CHANGED:
+        payload["cause"] = cause or "qualification"
+    else:
+        payload["on"] = timezone.localdate(held_until).isoformat() if held_until else None
+    return events.NewEvent(
+        kind=kind, customer_id=customer_id, payload=payload, source=source, occurred_at=now
+    )
+
+
+@transaction.atomic
+def assign_tier(
+    *,
+    member: Member,
+    tier: Tier | None,
+    reason: str,
+    staff_user: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> MemberTier:
+    """Staff put a member in a tier (the invite-only VIP tier, usually) or take them out.
+
+    `tier=None` hands the member back to the rules: the recompute sets their tier at once.
+    Needs a reason and the staff member; both are kept (TierAssignment) and shown.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not reason.strip():
+        errors["reason"] = [_("Give a reason: it is kept with the assignment.")]
+    if staff_user is None:
+        errors["staff_user"] = [_("Assigning a tier needs the staff member doing it.")]
+    if errors:
+        raise LoyaltyError(errors)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    state = MemberTier.objects.select_related("tier").filter(member=member).first()
+    old = state.tier if state else None
+    state = state or MemberTier(member=member)
+    state.tier, state.pinned = tier, tier is not None
+    state.held_until, state.notice_for, state.updated_at = None, None, now
+    state.save()
+    TierAssignment.objects.create(
+        member=member, tier=tier, staff_user=staff_user, reason=reason.strip()[:200]
+    )
+    if old != tier:
+        events.publish_many(
+            [
+                _event(
+                    TIER_CHANGED, member.customer_id, member.pk, old, tier, now, None,
+                    cause="staff", source="backoffice",
+                )
+            ]
+        )  # fmt: skip
+    if tier is None:
+        recompute_tiers(member_ids=[member.pk], now=now)
+        state.refresh_from_db()
+    return state

@@ -1,0 +1,31 @@
+"""bench/bench_tiers.py at a small size: its data builder and check work, its figures hold."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from treu.loyalty import services
+from treu.loyalty.models import MemberTier
+
+BENCH = Path(django_settings.BASE_DIR) / "bench" / "bench_tiers.py"
+
+
+@pytest.fixture
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_tiers", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tier_benchmark_recomputes_its_members_correctly(db, bench):
+    bench.populate(300, seed=1)
+    result = services.recompute_tiers()
+    assert result.members == 300 and result.upgraded == MemberTier.objects.count() > 0
+    assert bench.verify(sample=300) == 0
+    assert MemberTier.objects.filter(tier__name="VIP").count() == 3  # top 1 %
+    assert services.recompute_tiers().upgraded == 0  # the same day: nothing changes
