@@ -127,6 +127,8 @@ def qualified_tier(tiers: list[Tier], value: int) -> Tier | None:
 
 def multipliers_of(member_ids: list[int]) -> dict[int, Decimal]:
     """Earning multipliers above 1 of these members' tiers (purchase earning applies them)."""
+    if not Tier.objects.filter(earning_multiplier__gt=1).exists():
+        return {}  # most shops: no list of a thousand member ids to send
     return dict(
         MemberTier.objects.filter(
             member_id__in=member_ids, tier__earning_multiplier__gt=1
