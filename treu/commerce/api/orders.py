@@ -330,6 +330,7 @@ def order_batch(request, payload: OrderBatchIn):
     numbers = {item.customer_number for _i, item in items if item.customer_number is not None}
     customer_ids = _customer_ids_by_number(numbers)
     ready: list[tuple[int, BatchOrderIn, Shop, services.OrderInput]] = []
+    now = timezone.now()
     for index, item in items:
         loc = ("body", "orders", index)
         shop = shops.get(item.shop)
@@ -353,7 +354,7 @@ def order_batch(request, payload: OrderBatchIn):
                 continue
         # Check the order before its customer is written, so a refused order leaves no trace.
         data = _order_input(shop, item.external_id, item, customer_id)
-        problems = services.validate_order(data)
+        problems = services.validate_order(data, now=now)
         if problems:
             exc = services.OrderRejected(problems)
             results[index] = _rejected(index, from_service(exc, prefix=loc))

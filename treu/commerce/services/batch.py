@@ -58,8 +58,9 @@ def ingest_orders(batch: list[OrderInput]) -> list[IngestResult | OrderRejected]
     """
     results: list[IngestResult | OrderRejected | None] = [None] * len(batch)
     valid: list[tuple[int, OrderInput]] = []
+    now = timezone.now()
     for i, data in enumerate(batch):
-        errors = validate_order(data)
+        errors = validate_order(data, now=now)
         if errors:
             results[i] = OrderRejected(errors)
         else:

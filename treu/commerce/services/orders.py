@@ -77,7 +77,11 @@ class IngestResult:
 _STATUSES = frozenset(OrderStatus.values)  # Choices.values builds a new list per call
 
 
-def validate_order(data: OrderInput) -> dict[str, list[str]]:
+def validate_order(data: OrderInput, *, now: datetime | None = None) -> dict[str, list[str]]:
+    """The order's problems per field, in German; empty when it can be taken in.
+
+    `now` lets a batch read the clock once instead of per order.
+    """
     errors: dict[str, list[str]] = defaultdict(list)
     if not data.external_id.strip():
         errors["external_id"].append(_("The order has no id from the shop."))
@@ -90,7 +94,7 @@ def validate_order(data: OrderInput) -> dict[str, list[str]]:
         errors["status"].append(_("Unknown order status %(status)r.") % {"status": data.status})
     if timezone.is_naive(data.placed_at):
         errors["placed_at"].append(_("The order time has no time zone."))
-    elif data.placed_at > timezone.now() + CLOCK_SKEW:
+    elif data.placed_at > (now or timezone.now()) + CLOCK_SKEW:
         errors["placed_at"].append(_("The order is dated in the future."))
     if not data.lines:
         errors["lines"].append(_("The order has no lines."))
