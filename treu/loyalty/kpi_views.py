@@ -7,7 +7,7 @@ from django.utils.dateformat import format as date_format
 
 from treu.backoffice.access import staff_view
 from treu.backoffice.charts import GroupedBarChart, grouped_bar_chart
-from treu.loyalty import kpis, selectors
+from treu.loyalty import kpis, selectors, tier_selectors
 from treu.loyalty.kpis import PointsMonth
 
 # The programme's figures go to those who run the programme: whoever may see its settings
@@ -23,6 +23,7 @@ def loyalty_kpis(request):
         "program": selectors.program_settings(),
         "chart": points_chart(figures.months),
         "active_days": kpis.ACTIVE_DAYS,
+        "distribution": tier_selectors.tier_distribution(),  # empty without tiers
     }
     return render(request, "loyalty/kpis.html", context)
 

@@ -267,3 +267,25 @@ def test_the_page_shows_the_figures_in_german(program, client_of, marketer, anna
     assert "Vergeben" in page
     assert '<rect class="bar series-1"' in page
     assert "<svg" in page and "http" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]
+
+
+def test_the_page_shows_members_per_tier_once_there_are_tiers(
+    program, anna_member, anna, shop, client_of, owner
+):
+    from treu.loyalty import services
+
+    client, url = client_of(owner), reverse("loyalty:kpis")
+    assert 'id="tier-distribution"' not in client.get(url).content.decode()  # no tiers yet
+    services.update_tier_settings(basis="spend", period="rolling", notice_days=30)
+    services.save_tier(name="Silber", rank=1, threshold=10_000)
+    services.save_tier(name="Gold", rank=2, threshold=50_000)
+    make_order(customer=anna, shop=shop, lines=((1, 15_000, 700),))
+    member()  # a second member, in no tier
+    services.recompute_tiers()
+    html = client.get(url).content.decode()
+    section = html[html.index('id="tier-distribution"') :]
+    rows = [
+        ("Gold", 0), ("Silber", 1), ("Keine Stufe", 1),
+    ]  # fmt: skip
+    for name, count in rows:
+        assert f'<td>{name}</td><td class="num">{count}</td>' in section
