@@ -142,16 +142,10 @@ class EntryStatus(models.TextChoices):
     AVAILABLE = "available", _("Available")
 
 
-class PointsEntry(models.Model):
-    """One change of a member's points. Never edited; see the module docstring."""
+class LedgerRow(models.Model):
+    """What every ledger row (points, stamps) may point at: the order and line it came from,
+    the staff member who wrote it by hand and why."""
 
-    member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="entries"
-    )
-    kind = models.CharField(_("kind"), max_length=8, choices=EntryKind.choices)
-    points = models.BigIntegerField(_("points"))
-    status = models.CharField(_("status"), max_length=9, choices=EntryStatus.choices)
-    available_at = models.DateTimeField(_("available from"))
     order = models.ForeignKey(
         "commerce.Order",
         verbose_name=_("order"),
@@ -161,7 +155,7 @@ class PointsEntry(models.Model):
         related_name="+",
     )
     # No database constraint: commerce replaces the lines of an order that changes before
-    # anything was returned, and the ledger must keep saying which line earned the points.
+    # anything was returned, and the ledger must keep saying which line a row came from.
     order_line = models.ForeignKey(
         "commerce.OrderLine",
         verbose_name=_("order line"),
@@ -180,6 +174,21 @@ class PointsEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    class Meta:
+        abstract = True
+
+
+class PointsEntry(LedgerRow):
+    """One change of a member's points. Never edited; see the module docstring."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="entries"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=EntryKind.choices)
+    points = models.BigIntegerField(_("points"))
+    status = models.CharField(_("status"), max_length=9, choices=EntryStatus.choices)
+    available_at = models.DateTimeField(_("available from"))
     source_rule = models.CharField(_("rule"), max_length=32, blank=True)
     # Points a reversal could not take back because the member had already spent them.
     unrecovered = models.BigIntegerField(_("not recovered"), default=0)

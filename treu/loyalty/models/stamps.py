@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from treu.core.models import TimeStampedModel
-from treu.loyalty.models.points import Member
+from treu.loyalty.models.points import LedgerRow, Member
 
 
 class StampCardType(TimeStampedModel):
@@ -99,7 +99,7 @@ class StampEntryKind(models.TextChoices):
     REVERSE = "reverse", _("Taken back")
 
 
-class StampEntry(models.Model):
+class StampEntry(LedgerRow):
     """One change of a member's stamps of one card type. Append-only, like PointsEntry."""
 
     member = models.ForeignKey(
@@ -114,33 +114,6 @@ class StampEntry(models.Model):
     cause = models.CharField(_("cause"), max_length=16, blank=True)
     # Stamps a take-back could not remove because the card they were on is already a voucher.
     unrecovered = models.PositiveIntegerField(_("not recovered"), default=0)
-    order = models.ForeignKey(
-        "commerce.Order",
-        verbose_name=_("order"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    # As in PointsEntry: the shop may replace an order's lines, the ledger keeps the old id.
-    order_line = models.ForeignKey(
-        "commerce.OrderLine",
-        verbose_name=_("order line"),
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    staff_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
