@@ -32,7 +32,7 @@ from treu.customers import services as customer_services
 from treu.customers.models import SourceChannel
 from treu.loyalty import referral_selectors, selectors
 from treu.loyalty.codes import new_coupon_code
-from treu.loyalty.events import COUPON_ISSUED, REFERRAL_RECORDED, REFERRAL_REWARDED
+from treu.loyalty.events import REFERRAL_RECORDED, REFERRAL_REWARDED
 from treu.loyalty.models import (
     REFERRAL_SETTINGS_PK,
     AdvocateReward,
@@ -52,6 +52,7 @@ from treu.loyalty.models import (
 from treu.loyalty.services.ledger import LoyaltyError, NewEntry, _append, _lock_member, _point_name
 from treu.loyalty.services.programme import join_program, started
 from treu.loyalty.services.purchases import _available_at
+from treu.loyalty.services.rewards import issue_coupon
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -310,31 +311,17 @@ def _give_welcome_coupon(
 ) -> Coupon:
     # A coupon belongs to a member: taking up a friend's invitation is joining the programme.
     member = join_program(customer=referral.friend, now=now, source=source or REFERRAL)
-    coupon = Coupon.objects.create(
-        code=new_coupon_code(),
-        redemption=None,
+    coupon = issue_coupon(
         member=member,
+        label=_("Welcome discount for a referred friend"),
+        valid_days=program.friend_coupon_valid_days,
+        now=now,
+        source=source,
         kind=RewardKind.FIXED_AMOUNT,
         amount_cents=program.friend_discount_cents,
-        # Calendar days in Europe/Berlin, like the catalogue's coupons.
-        expires_at=timezone.localtime(now) + timedelta(days=program.friend_coupon_valid_days),
     )
     Referral.objects.filter(pk=referral.pk).update(coupon=coupon)
     referral.coupon = coupon
-    events.publish(
-        COUPON_ISSUED,
-        customer=referral.friend,
-        payload={
-            "member_id": member.pk,
-            "coupon_id": coupon.pk,
-            "code": coupon.code,
-            "kind": coupon.kind,
-            "reward": _("Welcome discount for a referred friend"),
-            "expires_at": coupon.expires_at.isoformat(),
-            "expires_on": timezone.localtime(coupon.expires_at).strftime("%d.%m.%Y"),
-        },
-        source=source,
-    )
     return coupon
 
 

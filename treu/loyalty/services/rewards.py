@@ -301,18 +301,44 @@ def _issue_coupon(
     now: datetime,
     source: str,
 ) -> Coupon:
-    coupon = Coupon.objects.create(
-        code=new_coupon_code(),
-        redemption=redemption,
+    return issue_coupon(
         member=member,
+        label=reward.name,
+        valid_days=reward.coupon_valid_days,
+        now=now,
+        source=source,
+        redemption=redemption,
         kind=reward.kind,
         amount_cents=reward.amount_cents,
         percent=reward.percent,
         max_discount_cents=reward.max_discount_cents,
         product_sku=reward.product_sku,
         detail_code=detail_code,
+    )
+
+
+def issue_coupon(
+    *,
+    member: Member,
+    label: str,
+    valid_days: int,
+    now: datetime,
+    source: str,
+    redemption: Redemption | None = None,
+    **value: Any,
+) -> Coupon:
+    """A new single-use coupon of the member's (`value`: kind, amounts, SKU …), announced.
+
+    For a redeemed reward and for a referred friend's welcome discount alike; the caller
+    holds the transaction.
+    """
+    coupon = Coupon.objects.create(
+        code=new_coupon_code(),
+        redemption=redemption,
+        member=member,
         # Calendar days in Europe/Berlin: the same wall-clock time, across summer time too.
-        expires_at=timezone.localtime(now) + timedelta(days=reward.coupon_valid_days),
+        expires_at=timezone.localtime(now) + timedelta(days=valid_days),
+        **value,
     )
     events.publish(
         COUPON_ISSUED,
@@ -322,7 +348,7 @@ def _issue_coupon(
             "coupon_id": coupon.pk,
             "code": coupon.code,
             "kind": coupon.kind,
-            "reward": reward.name,
+            "reward": label,
             "expires_at": coupon.expires_at.isoformat(),
             "expires_on": timezone.localtime(coupon.expires_at).strftime("%d.%m.%Y"),
         },
