@@ -3,10 +3,8 @@
 Every figure comes from a handful of aggregate queries (five in all), never from a loop
 over members or ledger rows. Definitions are in docs/loyalty.md (*KPIs*) and on the page.
 Months are calendar months in Europe/Berlin: a point booked at 00:30 on 1 April Berlin
-time (22:30 UTC on 31 March) belongs to April.
-
-Tiers do not exist yet: their distribution will be one more selector here (members per
-tier, one grouped COUNT) and one more card, without changing the figures below.
+time (22:30 UTC on 31 March) belongs to April. The members per tier come from
+`tier_selectors.tier_distribution`.
 """
 
 from __future__ import annotations

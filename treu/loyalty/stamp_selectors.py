@@ -35,14 +35,6 @@ def stamp_card_type(card_type_id: int) -> StampCardType:
     return StampCardType.objects.prefetch_related("categories").get(pk=card_type_id)
 
 
-def running_card_types(day) -> list[StampCardType]:
-    """Types collecting stamps on this (local) day: what the till may stamp."""
-    types = StampCardType.objects.filter(valid_from__lte=day).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
-    )
-    return list(types.order_by("name", "id"))
-
-
 @dataclass(frozen=True)
 class MemberStamps:
     cards: list[StampCard]

@@ -84,7 +84,7 @@ def member_assign_tier(request, member_id: int):
 @staff_view("loyalty.change_expirysettings")
 def expiry_settings(request):
     current = services.expiry_settings()
-    form = ExpirySettingsForm(request.POST or None, instance=services.expiry_settings())
+    form = ExpirySettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_expiry_settings(

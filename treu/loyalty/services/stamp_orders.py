@@ -23,12 +23,9 @@ from treu.loyalty.models import (
     StampEntry,
     StampEntryKind,
 )
-from treu.loyalty.services.ledger import _lock_members_of
+from treu.loyalty.services.ledger import CANCELLATION, ORDER_CHANGED, RETURN, _lock_members_of
 from treu.loyalty.services.programme import _create_members, started
 from treu.loyalty.services.stamps import (
-    CANCELLATION,
-    ORDER_CHANGED,
-    RETURN,
     Pair,
     _lock_cards,
     _record,

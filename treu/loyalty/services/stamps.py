@@ -11,7 +11,6 @@ sum(entries) = card.stamps + sum(voucher.stamps) always holds. Stamps for online
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from treu.core import events
 from treu.core.bulk import bulk_create_with_ids, update_values
+from treu.loyalty.codes import new_code, normalise_code
 from treu.loyalty.models import (
     Member,
     StampCard,
@@ -43,12 +43,10 @@ CARD_TYPE_FIELDS = (
     "voucher_valid_days", "valid_from", "valid_until",
 )  # fmt: skip
 
-# Why stamps were taken back (StampEntry.cause).
-CANCELLATION, RETURN, ORDER_CHANGED = "cancellation", "return", "order_changed"
 # More than this at once in the store is a typo, not a purchase.
 MAX_STORE_STAMPS = 50
-# Codes read aloud and typed at the till: no 0/O, 1/I/L.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Voucher codes are read aloud and typed at the till: shorter than a coupon's (50 bits).
+VOUCHER_CODE = {"length": 10, "group": 5}
 
 Pair = tuple[int, int]  # (member id, card type id)
 
@@ -113,11 +111,6 @@ def _rules() -> list[_Rule]:
 # -- Writing stamps ----------------------------------------------------------------------------
 
 
-def _new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
-    return f"{raw[:5]}-{raw[5:]}"
-
-
 def _voucher_expiry(card_type: StampCardType, now: datetime) -> datetime:
     """Valid through the last day (Europe/Berlin): a voucher never ends mid-afternoon."""
     last = timezone.localdate(now) + timedelta(days=card_type.voucher_valid_days)
@@ -137,7 +130,7 @@ def _fill(card: StampCard, card_type: StampCardType, *, now: datetime) -> list[S
                 member_id=card.member_id,
                 card=card,
                 card_type=card_type,
-                code=_new_code(),
+                code=new_code(**VOUCHER_CODE),
                 stamps=card_type.stamps_needed,
                 reward_sku=card_type.reward_sku,
                 reward_description=card_type.reward_description,
@@ -322,12 +315,6 @@ def add_stamps(
 # -- Vouchers ----------------------------------------------------------------------------------
 
 
-def normalise_code(code: str) -> str:
-    """'abcde fghjk', 'ABCDEFGHJK' and 'ABCDE-FGHJK' are one code."""
-    raw = re.sub(r"[^0-9A-Z]", "", code.upper())
-    return f"{raw[:5]}-{raw[5:]}" if len(raw) == 10 else raw
-
-
 def redeem_stamp_voucher(
     *, code: str, staff_user: AbstractBaseUser | None, now: datetime | None = None
 ) -> StampVoucher:
@@ -338,7 +325,7 @@ def redeem_stamp_voucher(
     now = now or timezone.now()
     voucher = (
         StampVoucher.objects.select_related("member__customer", "card_type")
-        .filter(code=normalise_code(code))
+        .filter(code=normalise_code(code, **VOUCHER_CODE))
         .first()
     )
     if voucher is None:
