@@ -22,6 +22,7 @@ from treu.loyalty.forms import (
     RewardForm,
 )
 from treu.loyalty.models import Member, Reward
+from treu.loyalty.tier_forms import AssignTierForm
 
 LEDGER_PAGE = 100
 
@@ -83,8 +84,6 @@ def _detail_context(
     redeem_form: RedeemForm | None = None,
     assign_form=None,
 ) -> dict:
-    from treu.loyalty.tier_forms import AssignTierForm
-
     if form is None and request.user.has_perm("loyalty.adjust_points"):
         form = AdjustForm()
     if redeem_form is None and request.user.has_perm("loyalty.add_redemption"):

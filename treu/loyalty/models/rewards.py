@@ -98,13 +98,6 @@ class Reward(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
-    def is_available(self, now) -> bool:
-        return (
-            self.active
-            and (self.available_from is None or self.available_from <= now)
-            and (self.available_until is None or now < self.available_until)
-        )
-
     @property
     def seats_left(self) -> int | None:
         return None if self.seats is None else max(self.seats - self.seats_taken, 0)

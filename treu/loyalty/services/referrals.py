@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import ipaddress
 import re
-import unicodedata
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,7 @@ from treu.commerce.models import OrderStatus
 from treu.core import events
 from treu.customers import selectors as customer_selectors
 from treu.customers import services as customer_services
-from treu.customers.models import SourceChannel
+from treu.customers.models import SourceChannel, fold
 from treu.loyalty import referral_selectors, selectors
 from treu.loyalty.codes import new_coupon_code
 from treu.loyalty.events import REFERRAL_RECORDED, REFERRAL_REWARDED
@@ -145,14 +144,9 @@ def _email_key(email: str | None) -> str:
     return f"{local}@{domain}"
 
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
 def _fold(text: str) -> str:
-    # "Müller" on the account, "MUELLER" on the card: the same name.
-    text = unicodedata.normalize("NFC", text.casefold()).translate(_UMLAUTS)
-    text = unicodedata.normalize("NFKD", text)
-    return re.sub(r"[^a-z0-9]+", "", "".join(c for c in text if not unicodedata.combining(c)))
+    # "Müller" on the account, "MUELLER" on the card: the same name (as customer search folds).
+    return re.sub(r"[^a-z0-9]+", "", fold(text))
 
 
 def _name_key(first: str, last: str) -> str:

@@ -185,10 +185,14 @@ def redeem_reward(
     """
     now = now or timezone.now()
     if key and len(key) > MAX_KEY_LENGTH:
-        raise LoyaltyError({"key": [_("The key may have at most 90 characters.")]})
+        raise LoyaltyError(
+            {"key": [_("The key may have at most %(n)d characters.") % {"n": MAX_KEY_LENGTH}]}
+        )
     member = _lock_member(member, now=now)
     if key:  # under the member's lock: a second request with the key waits, then finds it
-        existing = Redemption.objects.filter(key=key, member=member).first()
+        existing = Redemption.objects.filter(key=key).first()  # keys are unique overall
+        if existing is not None and existing.member_id != member.pk:
+            raise LoyaltyError({"key": [_("This key was already used for another member.")]})
         if existing is not None:
             return existing
     reward = Reward.objects.get(pk=reward.pk)  # as it is now, not as the caller loaded it
@@ -251,7 +255,20 @@ def redeem_reward(
         source=source,
     )
     if reward.kind != RewardKind.STORE_CREDIT:
-        _issue_coupon(member, redemption, reward, detail_code, now=now, source=source)
+        issue_coupon(
+            member=member,
+            label=reward.name,
+            valid_days=reward.coupon_valid_days,
+            now=now,
+            source=source,
+            redemption=redemption,
+            kind=reward.kind,
+            amount_cents=reward.amount_cents,
+            percent=reward.percent,
+            max_discount_cents=reward.max_discount_cents,
+            product_sku=reward.product_sku,
+            detail_code=detail_code,
+        )
     return redemption
 
 
@@ -290,31 +307,6 @@ def _issue_credit(member: Member, redemption: Redemption, cents: int) -> None:
         member=member, kind=CreditKind.ISSUE, cents=cents, redemption=redemption
     )
     Member.objects.filter(pk=member.pk).update(credit_cents=F("credit_cents") + cents)
-
-
-def _issue_coupon(
-    member: Member,
-    redemption: Redemption,
-    reward: Reward,
-    detail_code: str,
-    *,
-    now: datetime,
-    source: str,
-) -> Coupon:
-    return issue_coupon(
-        member=member,
-        label=reward.name,
-        valid_days=reward.coupon_valid_days,
-        now=now,
-        source=source,
-        redemption=redemption,
-        kind=reward.kind,
-        amount_cents=reward.amount_cents,
-        percent=reward.percent,
-        max_discount_cents=reward.max_discount_cents,
-        product_sku=reward.product_sku,
-        detail_code=detail_code,
-    )
 
 
 def issue_coupon(

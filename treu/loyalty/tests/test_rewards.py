@@ -254,6 +254,17 @@ def test_a_redemption_key_redeems_once(program, rich_anna):
     assert rich_anna.points_balance == 700
 
 
+def test_a_key_used_for_another_member_is_refused_with_a_reason(program, rich_anna):
+    reward = make_reward(points_cost=300)
+    services.redeem_reward(member=rich_anna, reward=reward, key="kasse-17")
+    ben = give_points(services.join_program(customer=CustomerFactory()), 1000)
+    with pytest.raises(services.LoyaltyError) as refused:
+        services.redeem_reward(member=ben, reward=reward, key="kasse-17")
+    assert "key" in refused.value.message_dict
+    ben.refresh_from_db()
+    assert ben.points_balance == 1000 and Redemption.objects.count() == 1
+
+
 def test_it_refuses_an_overlong_key(program, rich_anna):
     with pytest.raises(services.LoyaltyError):
         services.redeem_reward(member=rich_anna, reward=make_reward(), key="k" * 91)
