@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from treu.core.money import format_euro
 from treu.loyalty.codes import normalise_code
 from treu.loyalty.events import COUPON_RELEASED, COUPON_USED
 from treu.loyalty.models import Coupon, CouponUse, CreditEntry, CreditKind, Member
-from treu.loyalty.services.ledger import LoyaltyError, _lock_members
+from treu.loyalty.services.ledger import LoyaltyError, _lock_members, book_credit
 
 
 class CouponRefused(LoyaltyError):
@@ -143,14 +142,13 @@ def spend_store_credit(
         )
     if cents > member.credit_cents:
         raise LoyaltyError({"amount_cents": [_not_enough_credit(member.credit_cents)]})
-    entry = CreditEntry.objects.create(
-        member=member,
+    entry = book_credit(
+        member.pk,
         kind=CreditKind.SPEND,
         cents=-cents,
         shop=shop,
         order_external_id=order_external_id,
     )
-    Member.objects.filter(pk=member.pk).update(credit_cents=F("credit_cents") - cents)
     return entry, True
 
 
@@ -186,19 +184,16 @@ def release_order_rewards(
         order_external_id=order_external_id,
         restored_by__isnull=True,
     )
-    members = _lock_members(spends.values_list("member_id", flat=True))
+    _lock_members(spends.values_list("member_id", flat=True))  # held until the commit
     restored = 0
     for spend in spends.order_by("pk"):  # read again under the members' locks
-        CreditEntry.objects.create(
-            member_id=spend.member_id,
+        book_credit(
+            spend.member_id,
             kind=CreditKind.RESTORE,
             cents=-spend.cents,
             shop=shop,
             order_external_id=order_external_id,
             restores=spend,
-        )
-        Member.objects.filter(pk=members[spend.member_id].pk).update(
-            credit_cents=F("credit_cents") - spend.cents
         )
         restored += -spend.cents
     return Released(coupons=[use.coupon.code for use in uses], credit_cents=restored)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,7 @@ from treu.core.bulk import bulk_create_with_ids, insert_rows, update_values
 from treu.loyalty import selectors
 from treu.loyalty.events import POINTS_CHANGED
 from treu.loyalty.models import (
+    CreditEntry,
     EntryKind,
     EntryStatus,
     Member,
@@ -298,4 +299,15 @@ def adjust_points(
         source_rule=MANUAL,
     )
     _append([(member, [entry])], program=program, now=now, source="backoffice")
+    return entry
+
+
+def book_credit(member_id: int, *, kind: str, cents: int, **links: Any) -> CreditEntry:
+    """Store credit's one way in: a CreditEntry and the member's sum moved by exactly as much.
+
+    `cents` is signed (an issue adds, a spend takes); the database refuses a negative sum.
+    The caller holds the member's lock (or writes credit nobody else can touch yet).
+    """
+    entry = CreditEntry.objects.create(member_id=member_id, kind=kind, cents=cents, **links)
+    Member.objects.filter(pk=member_id).update(credit_cents=F("credit_cents") + cents)
     return entry

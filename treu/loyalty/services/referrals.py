@@ -36,7 +36,6 @@ from treu.loyalty.models import (
     REFERRAL_SETTINGS_PK,
     AdvocateReward,
     Coupon,
-    CreditEntry,
     CreditKind,
     EntryKind,
     EntryStatus,
@@ -48,7 +47,14 @@ from treu.loyalty.models import (
     ReferralStatus,
     RewardKind,
 )
-from treu.loyalty.services.ledger import LoyaltyError, NewEntry, _append, _lock_member, _point_name
+from treu.loyalty.services.ledger import (
+    LoyaltyError,
+    NewEntry,
+    _append,
+    _lock_member,
+    _point_name,
+    book_credit,
+)
 from treu.loyalty.services.programme import join_program, started
 from treu.loyalty.services.purchases import _available_at
 from treu.loyalty.services.rewards import issue_coupon
@@ -395,12 +401,7 @@ def _settle_referral(referral_id: int, *, now: datetime) -> int:
     advocate = _lock_member(referral.advocate, now=now)
     if settings_.advocate_reward == AdvocateReward.CREDIT:
         referral.reward_cents = settings_.advocate_credit_cents
-        CreditEntry.objects.create(
-            member=advocate, kind=CreditKind.ISSUE, cents=referral.reward_cents
-        )
-        Member.objects.filter(pk=advocate.pk).update(
-            credit_cents=F("credit_cents") + referral.reward_cents
-        )
+        book_credit(advocate.pk, kind=CreditKind.ISSUE, cents=referral.reward_cents)
     else:
         referral.reward_points = settings_.advocate_points
         entry = NewEntry(

@@ -24,7 +24,6 @@ from treu.loyalty.codes import new_coupon_code
 from treu.loyalty.events import COUPON_ISSUED, REWARD_REDEEMED
 from treu.loyalty.models import (
     Coupon,
-    CreditEntry,
     CreditKind,
     Member,
     PartnerCode,
@@ -32,7 +31,13 @@ from treu.loyalty.models import (
     Reward,
     RewardKind,
 )
-from treu.loyalty.services.ledger import LoyaltyError, _lock_member, _point_name, redeem_points
+from treu.loyalty.services.ledger import (
+    LoyaltyError,
+    _lock_member,
+    _point_name,
+    book_credit,
+    redeem_points,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -237,7 +242,7 @@ def redeem_reward(
     credit_cents = 0
     if reward.kind == RewardKind.STORE_CREDIT:
         credit_cents = reward.amount_cents or 0
-        _issue_credit(member, redemption, credit_cents)
+        book_credit(member.pk, kind=CreditKind.ISSUE, cents=credit_cents, redemption=redemption)
     events.publish(
         REWARD_REDEEMED,
         customer=member.customer,
@@ -300,13 +305,6 @@ def _draw_partner_code(reward: Reward, *, now: datetime) -> str:
         )
     PartnerCode.objects.filter(pk=free.pk).update(handed_out_at=now)
     return free.code
-
-
-def _issue_credit(member: Member, redemption: Redemption, cents: int) -> None:
-    CreditEntry.objects.create(
-        member=member, kind=CreditKind.ISSUE, cents=cents, redemption=redemption
-    )
-    Member.objects.filter(pk=member.pk).update(credit_cents=F("credit_cents") + cents)
 
 
 def issue_coupon(
