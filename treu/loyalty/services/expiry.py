@@ -45,6 +45,7 @@ from treu.loyalty.services.ledger import (
     NewEntry,
     _append,
     _lock_members,
+    _point_name,
     _release,
 )
 from treu.loyalty.tier_selectors import add_months
@@ -232,7 +233,7 @@ def warn_expiring_points(*, now: datetime | None = None) -> int:
         )
     )
     customers = dict(Member.objects.filter(pk__in=list(upcoming)).values_list("pk", "customer_id"))
-    point_name = selectors.program_settings().point_name or "Punkte"
+    point_name = _point_name(selectors.program_settings())
     warnings, published = [], []
     for mid, (at, points) in sorted(upcoming.items()):
         days = max(WARN_DAYS) if at - now > timedelta(days=min(WARN_DAYS)) else min(WARN_DAYS)
