@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import model_validator
 
-from treu.api.errors import ApiError, from_service, not_found
+from treu.api.errors import ApiError, from_service
 from treu.api.schemas import Status, StrictSchema, Text, errors_for
-from treu.customers import selectors as customer_selectors
-from treu.loyalty import referral_selectors, selectors, services
+from treu.loyalty import referral_selectors, services
+from treu.loyalty.api import _customer, _member_in_path
 from treu.loyalty.models import Referral
 
 router = Router(tags=["checkout"])
@@ -121,14 +121,7 @@ def record_referral(request, payload: ReferralIn):
                 source="api",
             )
         else:
-            friend = customer_selectors.customer_by_number(payload.customer_number)
-            if friend is None or friend.erased_at:
-                raise ApiError(
-                    422,
-                    _("There is no customer with this number."),
-                    loc=("body", "customer_number"),
-                    type="rejected",
-                )
+            friend = _customer(payload.customer_number, ("body", "customer_number"))
             referral, created = services.record_referral(
                 code=payload.code,
                 friend=friend,
@@ -152,12 +145,7 @@ def record_referral(request, payload: ReferralIn):
     summary="A member's referral code and link (for the shop's account page)",
 )
 def member_code(request, number: Text):
-    digits = number.upper().removeprefix("K")
-    member = None
-    if digits.isdigit() and len(digits) <= 15:
-        member = selectors.member_by_customer_number(int(digits))
-    if member is None:
-        raise not_found(_("There is no member with this customer number."), loc=("path", "number"))
+    member = _member_in_path(number)
     found = services.referral_code_for(member=member)
     referred, rewarded = referral_selectors.referral_counts(member)
     return {
