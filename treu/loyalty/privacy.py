@@ -20,6 +20,8 @@ from treu.loyalty.models import (
     PartnerCode,
     PointsEntry,
     ProgramSettings,
+    PurchaseRule,
+    PurchaseRuleUse,
     Redemption,
     Referral,
     ReferralCode,
@@ -149,3 +151,12 @@ privacy.register(
 privacy.not_personal(Tier, reason="A tier's name and its benefits, not about a person.")
 privacy.not_personal(TierSettings, reason="How members qualify for tiers.")
 privacy.not_personal(ExpirySettings, reason="Whether and when points expire.")
+privacy.register(
+    PurchaseRuleUse,
+    customer="member__customer",
+    fields=["created_at", "rule__name", "order__number", "year", "voided_at"],
+    erasure=privacy.Erasure.DELETE,  # with the member (on_delete CASCADE)
+)
+privacy.not_personal(
+    PurchaseRule, reason="An earning rule: its name, window, goods and points, not a person."
+)

@@ -1,6 +1,7 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
 ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
-cards), `referrals` and `tiers` (tiers and points expiry). Import from here.
+cards), `referrals`, `tiers` (tiers and points expiry) and `purchase_rules` (earning rules
+for purchases). Import from here.
 """
 
 from treu.loyalty.models.points import (
@@ -13,6 +14,13 @@ from treu.loyalty.models.points import (
     PointsEntry,
     ProgramSettings,
     Rounding,
+)
+from treu.loyalty.models.purchase_rules import (
+    RULE_TAG_PREFIX,
+    PurchaseRule,
+    PurchaseRuleKind,
+    PurchaseRuleUse,
+    RuleLimit,
 )
 from treu.loyalty.models.referrals import (
     REFERRAL_SETTINGS_PK,
@@ -62,4 +70,5 @@ __all__ = [
     "TierBasis", "TierPeriod", "TierSettings",
     "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
     "ReferralSettings", "ReferralStatus",
+    "RULE_TAG_PREFIX", "PurchaseRule", "PurchaseRuleKind", "PurchaseRuleUse", "RuleLimit",
 ]  # fmt: skip

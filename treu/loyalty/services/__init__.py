@@ -14,7 +14,8 @@ redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (po
 orders), `rewards` (the catalogue, redeeming a reward for a coupon or store credit),
 `checkout` (consuming coupons and store credit, giving them back), `stamps` (stamp
 cards, the till, vouchers), `stamp_orders` (stamps for orders), `referrals`, `tiers`
-(tiers and their recompute), `expiry` (points expiry and its warnings). Import from here.
+(tiers and their recompute), `expiry` (points expiry and its warnings), `purchase_rules`
+(earning rules for purchases). Import from here.
 """
 
 from treu.loyalty.services.checkout import (
@@ -52,6 +53,12 @@ from treu.loyalty.services.programme import (
     merge_members,
     started,
     update_program_settings,
+)
+from treu.loyalty.services.purchase_rules import (
+    PURCHASE_RULE_FIELDS,
+    RULE_UNMET,
+    save_purchase_rule,
+    set_purchase_rule_active,
 )
 from treu.loyalty.services.purchases import (
     award_points_for_orders,
@@ -128,4 +135,6 @@ __all__ = [
     "expire_points", "expiry_settings", "update_expiry_settings",
     "warn_expiring_points", "TIER_FIELDS", "TIER_SETTINGS_FIELDS", "RecomputeResult",
     "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings", "upgrade_tiers_after",
+    # Earning rules
+    "PURCHASE_RULE_FIELDS", "RULE_UNMET", "save_purchase_rule", "set_purchase_rule_active",
 ]  # fmt: skip

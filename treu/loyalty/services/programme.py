@@ -24,6 +24,7 @@ from treu.loyalty.models import (
     Member,
     PointsEntry,
     ProgramSettings,
+    PurchaseRuleUse,
     Redemption,
     Referral,
     ReferralCode,
@@ -138,7 +139,8 @@ def merge_members(*, survivor: Customer, duplicate: Customer) -> int:
 
     merge_stamp_cards(survivor=kept, duplicate=dup)
     moved = PointsEntry.objects.filter(member=dup).update(member=kept)
-    for model in (Redemption, Coupon, CreditEntry):  # rewards and store credit follow
+    # Rewards, store credit and the uses of once-only earning rules follow.
+    for model in (Redemption, Coupon, CreditEntry, PurchaseRuleUse):
         model.objects.filter(member=dup).update(member=kept)
     # The duplicate's referrals follow (its code goes with it unless the survivor has one).
     Referral.objects.filter(advocate=dup).update(advocate=kept)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from treu.loyalty.services.ledger import (
     _release,
 )
 from treu.loyalty.services.programme import _create_members, started
+from treu.loyalty.services.purchase_rules import RuleBook, RuleSettlement, rule_id_of
 
 if TYPE_CHECKING:
     from treu.commerce.models import Order
@@ -95,9 +97,11 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
     )
     # A tier's earning multiplier scales the rate, so rounding still happens once per order.
     multipliers = tier_selectors.multipliers_of([m.pk for m in members.values()])
+    # Earning rules (one query when none runs); limits are taken in the order of purchase.
+    rules = RuleBook.for_batch(list(by_order.values()), members.values())
     rates: dict[Decimal, Rate] = {}
     groups: list[tuple[Member, list[NewEntry]]] = []
-    for order_id, (order, lines) in by_order.items():
+    for order_id, (order, lines) in sorted(by_order.items(), key=lambda o: o[1][0].placed_at):
         member = members.get(order.customer_id)
         if member is None:
             continue
@@ -116,6 +120,7 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
             shipping_cents=order.shipping_cents,
             discount_cents=order.discount_cents,
             rate=rates[multiplier],
+            bonuses=rules.bonuses_for(order, lines, member),
         )
         available_at = _available_at(order, program)
         status = EntryStatus.AVAILABLE if available_at <= now else EntryStatus.PENDING
@@ -138,8 +143,12 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
                     key=key,
                 )
             )
+        rows += rules.entries(
+            order, member, earned, status=status, available_at=available_at, done=done
+        )
         if rows:
             groups.append((member, rows))
+    rules.save(now=now)
     _append(groups, program=program, now=now, source="loyalty")
     return sum(e.points for _member, rows in groups for e in rows)
 
@@ -170,32 +179,36 @@ def settle_order_points(order_id: int, *, cause: str, now: datetime | None = Non
     order = commerce_selectors.order_detail(order_id)
     rows = list(PointsEntry.objects.filter(order_id=order_id, member=member).order_by("id"))
     earns = [e for e in rows if e.kind == EntryKind.EARN]
-    taken: dict[int | None, int] = defaultdict(int)  # per line (None: shipping)
+    taken: dict[str, int] = defaultdict(int)  # per earn row's slot (see _slot)
     for e in rows:
         if e.kind == EntryKind.REVERSE:
-            taken[e.order_line_id] += -e.points + e.unrecovered
+            taken[_slot(e.key)] += -e.points + e.unrecovered
     lines = {line.pk: line for line in order.lines.all()}
     cancelled = order.status == OrderStatus.CANCELLED
     shipping_refunded = sum(r.shipping_refund_cents for r in order.returns.all())
     program = selectors.program_settings()
+    by_rules = RuleSettlement.of(order, earns, program=program, cancelled=cancelled)
     new: list[PointsEntry] = []
     balance = member.points_balance
     done = {e.key for e in rows}  # a cause handled before (an event delivered twice)
     for earn in earns:
-        key = f"{cause}:line:{earn.order_line_id}" if earn.order_line_id else f"{cause}:shipping"
+        slot = _slot(earn.key)
+        key = f"{cause}:{slot}"
         if key in done:
             continue
         line = lines.get(earn.order_line_id) if earn.order_line_id else None
         rule = CANCELLATION if cancelled else RETURN
         if cancelled:
             target = earn.points
+        elif rule_id_of(earn.source_rule) is not None:
+            target, rule = by_rules.target(earn, line)
         elif earn.order_line_id is None:
             target = returned_share(earn.points, shipping_refunded, order.shipping_cents)
         elif line is None:
             target, rule = earn.points, ORDER_CHANGED
         else:
             target = returned_share(earn.points, line.returned_quantity, line.quantity)
-        todo = target - taken[earn.order_line_id]
+        todo = target - taken[slot]
         if todo <= 0:
             continue
         entry = PointsEntry(
@@ -207,6 +220,7 @@ def settle_order_points(order_id: int, *, cause: str, now: datetime | None = Non
             order_line_id=earn.order_line_id,
             source_rule=rule,
             key=key,
+            reason=earn.reason,  # a rule's name: "Doppelte Punkte im Dezember" goes back
         )
         if earn.status == EntryStatus.PENDING:
             entry.points = -todo
@@ -214,10 +228,26 @@ def settle_order_points(order_id: int, *, cause: str, now: datetime | None = Non
             take = min(todo, balance)
             balance -= take
             entry.points, entry.unrecovered = -take, todo - take
-        taken[earn.order_line_id] += todo
+        taken[slot] += todo
         new.append(entry)
+    by_rules.give_back_uses(now=now)
     _append([(member, new)], program=program, now=now, source="loyalty", kind=EntryKind.REVERSE)
     return -sum(e.points for e in new)
+
+
+# What an earn row and its reversals share: the end of their keys. Earn keys are
+# `earn:<slot>` (`earn:line:17`, `earn:rule:3:line:17`, `earn:rule:3:order:9`; shipping
+# `earn:shipping:9`), reversal keys `<cause>:<slot>` (the cause may hold colons; the
+# order's id is left out of the slots of shipping and per-order rows, as it always was).
+_SLOT = re.compile(r"(?:rule:\d+:)?(?:line:\d+|order|shipping)(?=(?::\d+)?$)")
+
+
+def _slot(key: str) -> str:
+    """The slot of an earn or reversal key; see `_SLOT`."""
+    if key.startswith("earn:"):
+        key = key[len("earn:") :]
+    match = _SLOT.search(key)
+    return match.group(0) if match else key
 
 
 @transaction.atomic
