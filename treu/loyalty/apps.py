@@ -62,6 +62,13 @@ class LoyaltyConfig(AppConfig):
         )
         for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
             roles.grant(role, "loyalty.redeem_stampvoucher")
+        # Earning rules cost points like the programme settings: Marketing's (and the owner's).
+        roles.grant(
+            roles.MARKETING,
+            "loyalty.view_purchaserule",
+            "loyalty.add_purchaserule",
+            "loyalty.change_purchaserule",
+        )
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
         # Resetting the demo deletes customers and orders: the ledger has to go first.

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from treu.loyalty import kpi_views, referral_views, stamp_views, tier_views, views
+from treu.loyalty import (
+    kpi_views,
+    purchase_rule_views,
+    referral_views,
+    stamp_views,
+    tier_views,
+    views,
+)
 
 app_name = "loyalty"
 urlpatterns = [
@@ -36,4 +43,11 @@ urlpatterns = [
     path("tiers/<int:tier_id>/", tier_views.tier_edit, name="tier_edit"),
     path("members/<int:member_id>/tier/", tier_views.member_assign_tier, name="member_tier"),
     path("expiry/", tier_views.expiry_settings, name="expiry"),
+    path("rules/", purchase_rule_views.purchase_rules, name="purchase_rules"),
+    path("rules/purchases/new/", purchase_rule_views.purchase_rule_new, name="purchase_rule_new"),
+    path(
+        "rules/purchases/<int:rule_id>/",
+        purchase_rule_views.purchase_rule_edit,
+        name="purchase_rule_edit",
+    ),
 ]
