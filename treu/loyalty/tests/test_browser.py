@@ -32,3 +32,32 @@ def test_marketing_creates_a_reward_and_redeems_it_for_a_member(
     code = Coupon.objects.get().code
     expect(page.locator("#coupons")).to_contain_text(code)
     expect(page.locator(".messages")).to_contain_text(f"Gutschein {code}")
+
+
+def test_marketing_creates_a_purchase_rule_and_sees_its_example(
+    logged_in_page, live_server, marketer, program
+):
+    from playwright.sync_api import expect
+
+    from treu.loyalty.models import PurchaseRule
+    from treu.loyalty.tests.rules import catalogue
+
+    catalogue()
+    page = logged_in_page(marketer)
+    page.goto(f"{live_server.url}/loyalty/")
+    page.get_by_role("link", name="Regeln").click()
+    page.get_by_role("link", name="Neue Einkaufsregel").click()
+    page.fill("input[name=name]", "+50 Bohnen ab 40 €")
+    page.get_by_label("Punkte pro Bestellung").check()
+    page.fill("input[name=points]", "50")
+    page.fill("input[name=min_order]", "40,00")
+    page.get_by_label("Kaffeebohnen").check()
+    page.get_by_role("button", name="Vorschau").click()
+    expect(page.locator("#preview")).to_contain_text("→ 100 Bohnen (ohne die Regel 50)")
+    assert not PurchaseRule.objects.exists()
+    page.get_by_role("button", name="Regel speichern").click()
+    expect(page.locator("table.data")).to_contain_text("+50 Bohnen ab 40 €")
+    expect(page.locator("table.data")).to_contain_text("+50 Bohnen pro Bestellung")
+    expect(page.locator("table.data")).to_contain_text("Kategorien: Kaffeebohnen")
+    rule = PurchaseRule.objects.get()
+    assert (rule.points, rule.min_order_cents) == (50, 4000)
