@@ -59,11 +59,13 @@ class TestRuleLedgerInvariants(TestCase):
         start_program(points_per_euro="1.5", rounding="half_up")
         catalogue()
         for n, (kind, value, skus, min_cents, limit) in enumerate(rules):
+            values = {
+                "per_euro": {"points_per_euro": value},
+                "multiplier": {"multiplier": 1 + value / 10},
+            }.get(kind, {"points": value})
             services.save_purchase_rule(
                 name=f"Regel {n}", kind=kind, starts_on=date(2020, 1, 1), skus=list(skus),
-                min_order_cents=min_cents, limit=limit,
-                **{"per_euro": {"points_per_euro": value}, "multiplier": {"multiplier": 1 + value / 10}}
-                .get(kind, {"points": value}),
+                min_order_cents=min_cents, limit=limit, **values,
             )  # fmt: skip
         customer = CustomerFactory()
         now = timezone.now()
