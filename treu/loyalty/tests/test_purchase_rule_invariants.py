@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 from hypothesis import given, settings
@@ -61,7 +62,7 @@ class TestRuleLedgerInvariants(TestCase):
         for n, (kind, value, skus, min_cents, limit) in enumerate(rules):
             values = {
                 "per_euro": {"points_per_euro": value},
-                "multiplier": {"multiplier": 1 + value / 10},
+                "multiplier": {"multiplier": Decimal(10 + value) / 10},
             }.get(kind, {"points": value})
             services.save_purchase_rule(
                 name=f"Regel {n}", kind=kind, starts_on=date(2020, 1, 1), skus=list(skus),

@@ -459,3 +459,16 @@ def test_a_rule_named_in_the_ledger_reads_on_the_member_page(
     _order(anna, after_commit, (ESPRESSO, 1, 1000))
     page = client_of(marketer).get(reverse("loyalty:member_detail", args=[member.pk]))
     assert "Doppelte Punkte im Dezember" in page.content.decode()
+
+
+def test_the_manuals_december_example_is_rounded_once(member, anna, after_commit, owner):
+    rule = make_rule()
+    _order(anna, after_commit, (ESPRESSO, 1, 1250), (MUG, 1, 900))
+    member.refresh_from_db()
+    assert member.pending_points == 43  # not 21 + 21
+    gold = services.save_tier(name="Gold", rank=1, threshold=0, earning_multiplier="1.5")
+    services.assign_tier(member=member, tier=gold, reason="Test", staff_user=owner)
+    _order(anna, after_commit, (ESPRESSO, 1, 1250), (MUG, 1, 900))
+    member.refresh_from_db()
+    assert member.pending_points == 43 + 64
+    assert _rule_points(member, rule) > 0
