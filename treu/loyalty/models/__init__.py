@@ -1,8 +1,17 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
 ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
-cards), `referrals` and `tiers` (tiers and points expiry). Import from here.
+cards), `referrals`, `tiers` (tiers and points expiry) and `action_rules` (earning rules
+for actions). Import from here.
 """
 
+from treu.loyalty.models.action_rules import (
+    EVENT_NAME,
+    ActionAward,
+    ActionRule,
+    ActionTrigger,
+    RuleLimit,
+    SocialNetwork,
+)
 from treu.loyalty.models.points import (
     SETTINGS_PK,
     EntryKind,
@@ -62,4 +71,5 @@ __all__ = [
     "TierBasis", "TierPeriod", "TierSettings",
     "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
     "ReferralSettings", "ReferralStatus",
+    "EVENT_NAME", "ActionAward", "ActionRule", "ActionTrigger", "RuleLimit", "SocialNetwork",
 ]  # fmt: skip

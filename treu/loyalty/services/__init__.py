@@ -14,9 +14,20 @@ redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (po
 orders), `rewards` (the catalogue, redeeming a reward for a coupon or store credit),
 `checkout` (consuming coupons and store credit, giving them back), `stamps` (stamp
 cards, the till, vouchers), `stamp_orders` (stamps for orders), `referrals`, `tiers`
-(tiers and their recompute), `expiry` (points expiry and its warnings). Import from here.
+(tiers and their recompute), `expiry` (points expiry and its warnings), `action_rules`
+(earning rules for actions: birthdays, reviews, newsletter …). Import from here.
 """
 
+from treu.loyalty.services.action_rules import (
+    ACTION_RULE_FIELDS,
+    ActionOutcome,
+    award_anniversary_points,
+    award_birthday_points,
+    record_action,
+    record_action_of_event,
+    save_action_rule,
+    staff_reference,
+)
 from treu.loyalty.services.checkout import (
     CouponRefused,
     Released,
@@ -128,4 +139,7 @@ __all__ = [
     "expire_points", "expiry_settings", "update_expiry_settings",
     "warn_expiring_points", "TIER_FIELDS", "TIER_SETTINGS_FIELDS", "RecomputeResult",
     "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings", "upgrade_tiers_after",
+    # Earning rules for actions
+    "ACTION_RULE_FIELDS", "ActionOutcome", "award_anniversary_points", "award_birthday_points",
+    "record_action", "record_action_of_event", "save_action_rule", "staff_reference",
 ]  # fmt: skip
