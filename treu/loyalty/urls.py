@@ -1,6 +1,13 @@
 from django.urls import path
 
-from treu.loyalty import kpi_views, referral_views, stamp_views, tier_views, views
+from treu.loyalty import (
+    action_rule_views,
+    kpi_views,
+    referral_views,
+    stamp_views,
+    tier_views,
+    views,
+)
 
 app_name = "loyalty"
 urlpatterns = [
@@ -36,4 +43,14 @@ urlpatterns = [
     path("tiers/<int:tier_id>/", tier_views.tier_edit, name="tier_edit"),
     path("members/<int:member_id>/tier/", tier_views.member_assign_tier, name="member_tier"),
     path("expiry/", tier_views.expiry_settings, name="expiry"),
+    path("rules/actions/", action_rule_views.action_rule_list, name="action_rules"),
+    path("rules/actions/new/", action_rule_views.action_rule_new, name="action_rule_new"),
+    path(
+        "rules/actions/<int:rule_id>/", action_rule_views.action_rule_edit, name="action_rule_edit"
+    ),
+    path(
+        "members/<int:member_id>/action/",
+        action_rule_views.member_record_action,
+        name="member_action",
+    ),
 ]

@@ -105,7 +105,8 @@ def test_a_replayed_idempotency_key_answers_the_same_and_awards_once(
     ("body", "loc"),
     [
         ({"customer": {"number": 999999}, "action": "review", "reference": "R"}, ("number",)),
-        ({"customer": {"email": "nie@example.de"}, "action": "review", "reference": "R"}, ("email",)),
+        ({"customer": {"email": "nie@example.de"}, "action": "review", "reference": "R"},
+         ("email",)),
         ({"customer": {"shop": "nix", "external_id": "1"}, "action": "review", "reference": "R"},
          ("external_id",)),
     ],

@@ -130,7 +130,7 @@ def test_the_window_is_whole_berlin_days_both_ends_included(anna_member, anna, m
 def test_an_inactive_rule_awards_nothing(anna_member, anna):
     make_rule("review", active=False)
     outcome = services.record_action(customer=anna, action="review", reference="R-1")
-    assert outcome.reason == "no_rule" and "keine aktive Regel" in outcome.message.lower()
+    assert outcome.reason == "no_rule" and "Keine aktive Regel" in outcome.message
     assert not PointsEntry.objects.filter(source_rule="review").exists()
 
 
