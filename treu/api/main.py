@@ -49,6 +49,7 @@ def _expand(error_contexts):
 def build_api() -> TreuAPI:
     from treu.commerce.api import orders_router, products_router
     from treu.customers.api import router as customers_router
+    from treu.loyalty.action_api import router as loyalty_actions_router
     from treu.loyalty.api import router as checkout_router
     from treu.loyalty.referral_api import router as referral_router
 
@@ -68,6 +69,7 @@ def build_api() -> TreuAPI:
     api.add_router("/orders", orders_router)
     api.add_router("/checkout", checkout_router)
     api.add_router("/checkout/referrals", referral_router)
+    api.add_router("/loyalty", loyalty_actions_router)
     return api
 
 

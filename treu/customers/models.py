@@ -60,6 +60,12 @@ class Customer(TimeStampedModel):
     email = models.EmailField(_("email"), max_length=254, unique=True, null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    # When the birthday was last set or changed (by the services, from any channel): a
+    # birthday entered less than 30 days ahead earns no birthday points that year. Empty
+    # for birthdays from before this was recorded (and rows written around the services).
+    birthday_entered_at = models.DateTimeField(
+        _("birthday entered"), null=True, blank=True, editable=False
+    )
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.GERMAN
     )

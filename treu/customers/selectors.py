@@ -109,6 +109,15 @@ def customer_by_email(email: str) -> Customer | None:
     return Customer.objects.filter(email=normalised).first() if normalised else None
 
 
+def customer_by_external_id(*, shop_code: str, external_id: str) -> Customer | None:
+    """A customer who has not been erased, by the id a shop (given by its code) knows them by."""
+    return Customer.objects.filter(
+        external_ids__shop__code=shop_code,
+        external_ids__external_id=external_id,
+        erased_at__isnull=True,
+    ).first()
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     event: DomainEvent

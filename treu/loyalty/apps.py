@@ -69,6 +69,16 @@ class LoyaltyConfig(AppConfig):
             "loyalty.add_purchaserule",
             "loyalty.change_purchaserule",
         )
+        # Earning rules for actions: marketing sets them up; who serves customers records
+        # what a member did ("Bewertung erhalten"), within the rules.
+        roles.grant(
+            roles.MARKETING,
+            "loyalty.view_actionrule",
+            "loyalty.add_actionrule",
+            "loyalty.change_actionrule",
+            "loyalty.record_action",
+        )
+        roles.grant(roles.SUPPORT, "loyalty.record_action")
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
@@ -94,6 +104,24 @@ class LoyaltyConfig(AppConfig):
                 "loyalty:stamp_voucher_redeem",
                 "loyalty.redeem_stampvoucher",
                 52,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "loyalty_purchase_rules",
+                _("Earning rules: purchases"),
+                "loyalty:purchase_rules",
+                "loyalty.view_purchaserule",
+                54,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "loyalty_action_rules",
+                _("Earning rules: actions"),
+                "loyalty:action_rules",
+                "loyalty.view_actionrule",
+                55,
             )
         )
         navigation.register(

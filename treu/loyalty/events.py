@@ -27,6 +27,8 @@ def _points_changed(event) -> TimelineEntry:
         title = _("%(count)s %(points)s now available") % {**names, "count": available}
     elif kind == "earn" and rule == "welcome":
         title = _("%(count)s %(points)s welcome bonus") % {**names, "count": available}
+    elif kind == "earn" and rule in _action_titles():
+        title = _action_titles()[rule] % {**names, "count": available}
     elif kind == "earn":
         title = _("%(count)s %(points)s earned") % {**names, "count": available + pending}
     elif kind == "redeem":
@@ -42,6 +44,19 @@ def _points_changed(event) -> TimelineEntry:
         "pending": p.get("pending", 0),
     }
     return TimelineEntry(title=title, detail=detail, url=_member_url(event), icon="star")
+
+
+def _action_titles() -> dict[str, str]:
+    # Points from an earning rule for an action (PointsEntry.source_rule is the action).
+    return {
+        "birthday": _("%(count)s %(points)s for the birthday"),
+        "anniversary": _("%(count)s %(points)s for the anniversary of the first purchase"),
+        "review": _("%(count)s %(points)s for a product review"),
+        "newsletter": _("%(count)s %(points)s for the newsletter sign-up"),
+        "survey": _("%(count)s %(points)s for answering a survey"),
+        "social": _("%(count)s %(points)s for following or sharing"),
+        "custom": _("%(count)s %(points)s for an action"),
+    }
 
 
 def _member_joined(event) -> TimelineEntry:

@@ -21,6 +21,8 @@ from treu.commerce import selectors as commerce_selectors
 from treu.loyalty.models import EntryKind, Member, PointsEntry, Reward, RewardKind
 
 ACTIVE_DAYS = 90
+# Earn rows that come by the calendar, not by anything the member did (action rules).
+UNEARNED_BY_DOING = ("birthday", "anniversary")
 MONTHS = 12
 # Rewards worth a plain amount of euro: what a point is worth is read from them.
 VALUE_KINDS = (RewardKind.FIXED_AMOUNT, RewardKind.STORE_CREDIT)
@@ -118,19 +120,23 @@ def member_counts(*, now: datetime) -> tuple[int, int, int, int]:
     """(members, active members, available points, pending points): two queries.
 
     Active: at least one `earn` or `redeem` row booked in the last 90 days. Welcome points
-    count (joining is activity); reversals, expiry and staff adjustments do not, since the
-    member did nothing.
+    count (joining is activity); reversals, expiry, staff adjustments and the points the
+    daily job gives for a birthday or anniversary do not, since the member did nothing.
     """
     sums = Member.objects.aggregate(
         n=Count("id"),
         available=Coalesce(Sum("points_balance"), 0),
         pending=Coalesce(Sum("pending_points"), 0),
     )
-    active = PointsEntry.objects.filter(
-        kind__in=[EntryKind.EARN, EntryKind.REDEEM],
-        created_at__gt=now - timedelta(days=ACTIVE_DAYS),
-        created_at__lte=now,
-    ).aggregate(n=Count("member_id", distinct=True))["n"]
+    active = (
+        PointsEntry.objects.filter(
+            kind__in=[EntryKind.EARN, EntryKind.REDEEM],
+            created_at__gt=now - timedelta(days=ACTIVE_DAYS),
+            created_at__lte=now,
+        )
+        .exclude(source_rule__in=UNEARNED_BY_DOING)
+        .aggregate(n=Count("member_id", distinct=True))["n"]
+    )
     return sums["n"], active, sums["available"], sums["pending"]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from treu.core import privacy
 from treu.loyalty.models import (
+    ActionAward,
+    ActionRule,
     Coupon,
     CouponUse,
     CreditEntry,
@@ -160,3 +162,10 @@ privacy.register(
 privacy.not_personal(
     PurchaseRule, reason="An earning rule: its name, window, goods and points, not a person."
 )
+privacy.register(
+    ActionAward,
+    customer="entry__member__customer",
+    fields=["created_at", "rule__name", "trigger", "reference", "network", "year"],
+    erasure=privacy.Erasure.DELETE,  # with the ledger row it belongs to (on_delete CASCADE)
+)
+privacy.not_personal(ActionRule, reason="Which actions earn how many points; no person.")

@@ -7,7 +7,7 @@ from treu.commerce.events import ORDER_CANCELLED, ORDER_INGESTED, ORDER_REFUNDED
 from treu.core.events import subscribe, subscribe_batch
 from treu.loyalty import services
 from treu.loyalty.events import POINTS_CHANGED
-from treu.loyalty.models import TierBasis
+from treu.loyalty.models import ActionTrigger, TierBasis
 
 
 @subscribe_batch(ORDER_INGESTED)
@@ -78,3 +78,27 @@ def upgrade_tiers_after_points(batch) -> None:
     # Tiers by points: after an order earned, welcome points, an adjustment …
     members = {event.payload["member_id"] for event in batch}
     services.upgrade_tiers_after(basis=TierBasis.POINTS, member_ids=members)
+
+
+# Actions other apps report (see docs/architecture.md, *Events loyalty listens to*). The
+# apps publishing them come later; loyalty only listens.
+REVIEW_PUBLISHED = "review.published"
+SURVEY_ANSWERED = "survey.answered"
+CONSENT_CONFIRMED = "consent.confirmed"
+
+
+@subscribe(REVIEW_PUBLISHED)
+def award_points_for_review(event) -> None:
+    services.record_action_of_event(event, action=ActionTrigger.REVIEW)
+
+
+@subscribe(SURVEY_ANSWERED)
+def award_points_for_survey(event) -> None:
+    services.record_action_of_event(event, action=ActionTrigger.SURVEY)
+
+
+@subscribe(CONSENT_CONFIRMED)
+def award_points_for_newsletter(event) -> None:
+    # Only the newsletter by email, once its double opt-in is confirmed.
+    if event.payload.get("channel") == "email" and event.payload.get("purpose") == "newsletter":
+        services.record_action_of_event(event, action=ActionTrigger.NEWSLETTER)

@@ -54,3 +54,11 @@ def expire_points() -> None:
     # everything, so a missed night is caught up by the next.
     services.warn_expiring_points()
     services.expire_points()
+
+
+@db_periodic_task(crontab(hour="4", minute="43"))
+def award_birthday_and_anniversary_points() -> None:
+    # Daily, early morning in Berlin (huey counts in UTC): points on the day itself. Each
+    # run also looks three days back, so a missed run is caught up; nothing twice.
+    services.award_birthday_points()
+    services.award_anniversary_points()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from treu.loyalty import (
+    action_rule_views,
     kpi_views,
     purchase_rule_views,
     referral_views,
@@ -49,5 +50,15 @@ urlpatterns = [
         "rules/purchases/<int:rule_id>/",
         purchase_rule_views.purchase_rule_edit,
         name="purchase_rule_edit",
+    ),
+    path("rules/actions/", action_rule_views.action_rule_list, name="action_rules"),
+    path("rules/actions/new/", action_rule_views.action_rule_new, name="action_rule_new"),
+    path(
+        "rules/actions/<int:rule_id>/", action_rule_views.action_rule_edit, name="action_rule_edit"
+    ),
+    path(
+        "members/<int:member_id>/action/",
+        action_rule_views.member_record_action,
+        name="member_action",
     ),
 ]

@@ -11,6 +11,7 @@ from treu.backoffice.access import staff_view
 from treu.backoffice.forms import add_service_errors
 from treu.backoffice.pagination import paginate
 from treu.loyalty import selectors, services, stamp_selectors, tier_selectors
+from treu.loyalty.action_rule_forms import RecordActionForm
 from treu.loyalty.forms import (
     AdjustForm,
     EnrolForm,
@@ -83,6 +84,7 @@ def _detail_context(
     form: AdjustForm | None = None,
     redeem_form: RedeemForm | None = None,
     assign_form=None,
+    action_form=None,
 ) -> dict:
     if form is None and request.user.has_perm("loyalty.adjust_points"):
         form = AdjustForm()
@@ -92,6 +94,8 @@ def _detail_context(
     progress = tier_selectors.tier_progress(member, point_name=program.point_name)
     if assign_form is None and request.user.has_perm("loyalty.assign_tier"):
         assign_form = AssignTierForm()
+    if action_form is None and request.user.has_perm("loyalty.record_action"):
+        action_form = RecordActionForm()
     return {
         "member": member,
         "page": paginate(request, selectors.member_ledger(member), per_page=LEDGER_PAGE),
@@ -105,6 +109,7 @@ def _detail_context(
         "progress": progress,
         "assignments": tier_selectors.tier_assignments(member) if progress.set_up else [],
         "assign_form": assign_form,
+        "action_form": action_form,
     }
 
 

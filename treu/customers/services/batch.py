@@ -107,7 +107,9 @@ def _upsert_customers_one_by_one(
     return results
 
 
-_SNAPSHOT_FIELDS = (*EDITABLE_FIELDS, "search_first_last", "search_last_first")
+_SNAPSHOT_FIELDS = (
+    *EDITABLE_FIELDS, "birthday_entered_at", "search_first_last", "search_last_first",
+)  # fmt: skip
 
 
 def _valid_email_or_refuse(email: str) -> str:
@@ -212,6 +214,7 @@ class _CustomerBatch:
             email=email,
             phone=given.get("phone", "").strip(),
             birthday=given.get("birthday"),
+            birthday_entered_at=timezone.now() if given.get("birthday") else None,
             language=given.get("language", "de"),
             source_channel=item.source_channel,
             source_shop=item.shop,
@@ -246,6 +249,8 @@ class _CustomerBatch:
             for name, value in before.items():
                 setattr(customer, name, value)
             raise
+        if "birthday" in changed:
+            customer.birthday_entered_at = timezone.now() if customer.birthday else None
         if "email" in changed:
             if before["email"] and self.by_email.get(before["email"]) is customer:
                 del self.by_email[before["email"]]

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treu.core import events
@@ -72,6 +73,7 @@ def create_customer(
         email=email,
         phone=phone.strip(),
         birthday=birthday,
+        birthday_entered_at=timezone.now() if birthday else None,
         language=language,
         source_channel=source_channel,
         source_shop=source_shop,
@@ -111,7 +113,11 @@ def update_customer(customer: Customer, *, event_source: str = "", **changes: An
         for name, value in before.items():  # the caller's object stays as it was
             setattr(customer, name, value)
         raise CustomerError(exc.message_dict) from None
-    customer.save(update_fields=[*changed, "updated_at"])
+    stored = [*changed, "updated_at"]
+    if "birthday" in changed:
+        customer.birthday_entered_at = timezone.now() if customer.birthday else None
+        stored.append("birthday_entered_at")
+    customer.save(update_fields=stored)
     events.publish(
         CUSTOMER_UPDATED, customer=customer, payload={"fields": changed}, source=event_source
     )

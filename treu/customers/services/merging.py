@@ -78,6 +78,8 @@ def merge_customers(*, survivor: Customer, duplicate: Customer, by=None) -> Merg
         if not getattr(survivor, name) and getattr(duplicate, name):
             setattr(survivor, name, getattr(duplicate, name))
             filled.append(name)
+            if name == "birthday":  # entered when the duplicate's was
+                survivor.birthday_entered_at = duplicate.birthday_entered_at
     duplicate_number, duplicate_email = duplicate.display_number, duplicate.email
     if duplicate.created_at < survivor.created_at:
         survivor.created_at = duplicate.created_at

@@ -31,6 +31,8 @@ FIELDS = (
 
 def _state() -> dict:
     customers = {c["number"]: c for c in Customer.objects.values("number", *FIELDS)}
+    for number, entered in Customer.objects.values_list("number", "birthday_entered_at"):
+        customers[number]["birthday_entered"] = entered is not None
     number_of = dict(Customer.objects.values_list("pk", "number"))
     links = sorted(
         (shop_id, external_id, number_of[customer_id])

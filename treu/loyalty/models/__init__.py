@@ -1,9 +1,16 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
 ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
-cards), `referrals`, `tiers` (tiers and points expiry) and `purchase_rules` (earning rules
-for purchases). Import from here.
+cards), `referrals`, `tiers` (tiers and points expiry), `purchase_rules` (earning rules
+for purchases) and `action_rules` (earning rules for actions). Import from here.
 """
 
+from treu.loyalty.models.action_rules import (
+    EVENT_NAME,
+    ActionAward,
+    ActionRule,
+    ActionTrigger,
+    SocialNetwork,
+)
 from treu.loyalty.models.points import (
     SETTINGS_PK,
     EntryKind,
@@ -20,7 +27,6 @@ from treu.loyalty.models.purchase_rules import (
     PurchaseRule,
     PurchaseRuleKind,
     PurchaseRuleUse,
-    RuleLimit,
 )
 from treu.loyalty.models.referrals import (
     REFERRAL_SETTINGS_PK,
@@ -42,6 +48,7 @@ from treu.loyalty.models.rewards import (
     Reward,
     RewardKind,
 )
+from treu.loyalty.models.rules import RuleLimit
 from treu.loyalty.models.stamps import (
     StampCard,
     StampCardType,
@@ -70,5 +77,7 @@ __all__ = [
     "TierBasis", "TierPeriod", "TierSettings",
     "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
     "ReferralSettings", "ReferralStatus",
-    "RULE_TAG_PREFIX", "PurchaseRule", "PurchaseRuleKind", "PurchaseRuleUse", "RuleLimit",
+    "RULE_TAG_PREFIX", "PurchaseRule", "PurchaseRuleKind", "PurchaseRuleUse",
+    "EVENT_NAME", "ActionAward", "ActionRule", "ActionTrigger", "SocialNetwork",
+    "RuleLimit",
 ]  # fmt: skip

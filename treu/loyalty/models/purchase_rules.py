@@ -17,16 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from treu.core.models import TimeStampedModel
 from treu.loyalty.models.points import Member
+from treu.loyalty.models.rules import RuleLimit
 from treu.loyalty.models.tiers import Tier
 
 # PointsEntry.source_rule of a rule's bonus rows: "purchase_rule:17".
 RULE_TAG_PREFIX = "purchase_rule:"
-
-
-class RuleLimit(models.TextChoices):
-    ONCE = "once", _("Once per customer")
-    PER_YEAR = "per_year", _("Once per customer and calendar year")
-    UNLIMITED = "unlimited", _("Every qualifying order")
 
 
 class PurchaseRuleKind(models.TextChoices):

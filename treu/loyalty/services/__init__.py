@@ -15,9 +15,20 @@ orders), `rewards` (the catalogue, redeeming a reward for a coupon or store cred
 `checkout` (consuming coupons and store credit, giving them back), `stamps` (stamp
 cards, the till, vouchers), `stamp_orders` (stamps for orders), `referrals`, `tiers`
 (tiers and their recompute), `expiry` (points expiry and its warnings), `purchase_rules`
-(earning rules for purchases). Import from here.
+(earning rules for purchases), `action_rules` (earning rules for actions: birthdays,
+reviews, newsletter …). Import from here.
 """
 
+from treu.loyalty.services.action_rules import (
+    ACTION_RULE_FIELDS,
+    ActionOutcome,
+    award_anniversary_points,
+    award_birthday_points,
+    record_action,
+    record_action_of_event,
+    save_action_rule,
+    staff_reference,
+)
 from treu.loyalty.services.checkout import (
     CouponRefused,
     Released,
@@ -137,4 +148,7 @@ __all__ = [
     "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings", "upgrade_tiers_after",
     # Earning rules
     "PURCHASE_RULE_FIELDS", "RULE_UNMET", "save_purchase_rule", "set_purchase_rule_active",
+    # Earning rules for actions
+    "ACTION_RULE_FIELDS", "ActionOutcome", "award_anniversary_points", "award_birthday_points",
+    "record_action", "record_action_of_event", "save_action_rule", "staff_reference",
 ]  # fmt: skip

@@ -45,7 +45,7 @@ def test_marketing_creates_a_purchase_rule_and_sees_its_example(
     catalogue()
     page = logged_in_page(marketer)
     page.goto(f"{live_server.url}/loyalty/")
-    page.get_by_role("link", name="Regeln").click()
+    page.get_by_role("link", name="Regeln", exact=True).click()
     page.get_by_role("link", name="Neue Einkaufsregel").click()
     page.fill("input[name=name]", "+50 Bohnen ab 40 €")
     page.get_by_label("Punkte pro Bestellung").check()

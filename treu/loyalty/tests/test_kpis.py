@@ -132,6 +132,14 @@ def test_active_members_earned_or_redeemed_in_the_last_ninety_days():
     assert figures.active_share == pytest.approx(0.4)
 
 
+def test_birthday_and_anniversary_points_are_no_activity_but_a_review_is():
+    birthday, anniversary, review = (member() for _ in range(3))
+    for who, rule in ((birthday, "birthday"), (anniversary, "anniversary"), (review, "review")):
+        entry = book(who, EntryKind.EARN, 50, NOW - timedelta(days=3))
+        PointsEntry.objects.filter(pk=entry.pk).update(source_rule=rule)
+    assert kpis.loyalty_kpis(now=NOW).active_members == 1
+
+
 # -- The liability ----------------------------------------------------------------------------
 
 
