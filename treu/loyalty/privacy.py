@@ -16,6 +16,7 @@ from treu.loyalty.models import (
     ExpirySettings,
     ExpiryWarning,
     Member,
+    MemberCard,
     MemberTier,
     PartnerCode,
     PointsEntry,
@@ -32,6 +33,8 @@ from treu.loyalty.models import (
     Tier,
     TierAssignment,
     TierSettings,
+    TillAction,
+    TillSettings,
 )
 
 
@@ -149,3 +152,18 @@ privacy.register(
 privacy.not_personal(Tier, reason="A tier's name and its benefits, not about a person.")
 privacy.not_personal(TierSettings, reason="How members qualify for tiers.")
 privacy.not_personal(ExpirySettings, reason="Whether and when points expire.")
+
+# The till: the card code and the bookings go with the member (on_delete=CASCADE).
+privacy.register(
+    MemberCard,
+    customer="member__customer",
+    fields=["code", "issued_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    TillAction,
+    customer="member__customer",
+    fields=["created_at", "kind", "amount_cents", "stamps", "undone_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.not_personal(TillSettings, reason="Which store the till books into, and its VAT rate.")

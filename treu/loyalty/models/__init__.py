@@ -1,6 +1,6 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
 ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
-cards), `referrals` and `tiers` (tiers and points expiry). Import from here.
+cards), `referrals`, `tiers` (tiers and points expiry) and `store` (member cards, the till). Import from here.
 """
 
 from treu.loyalty.models.points import (
@@ -41,6 +41,14 @@ from treu.loyalty.models.stamps import (
     StampEntryKind,
     StampVoucher,
 )
+from treu.loyalty.models.store import (
+    TILL_SETTINGS_PK,
+    MemberCard,
+    TillAction,
+    TillActionKind,
+    TillSettings,
+    VatRate,
+)
 from treu.loyalty.models.tiers import (
     ExpiryMode,
     ExpirySettings,
@@ -62,4 +70,5 @@ __all__ = [
     "TierBasis", "TierPeriod", "TierSettings",
     "REFERRAL_SETTINGS_PK", "AdvocateReward", "Referral", "ReferralCode", "ReferralFlag",
     "ReferralSettings", "ReferralStatus",
+    "TILL_SETTINGS_PK", "MemberCard", "TillAction", "TillActionKind", "TillSettings", "VatRate",
 ]  # fmt: skip

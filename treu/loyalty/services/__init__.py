@@ -14,7 +14,8 @@ redeeming, adjusting), `programme` (settings, joining, merging), `purchases` (po
 orders), `rewards` (the catalogue, redeeming a reward for a coupon or store credit),
 `checkout` (consuming coupons and store credit, giving them back), `stamps` (stamp
 cards, the till, vouchers), `stamp_orders` (stamps for orders), `referrals`, `tiers`
-(tiers and their recompute), `expiry` (points expiry and its warnings). Import from here.
+(tiers and their recompute), `expiry` (points expiry and its warnings), `store` (member
+cards, the till and its undo). Import from here.
 """
 
 from treu.loyalty.services.checkout import (
@@ -95,6 +96,19 @@ from treu.loyalty.services.stamps import (
     redeem_stamp_voucher,
     save_stamp_card_type,
 )
+from treu.loyalty.services.store import (
+    TILL_UNDO,
+    UNDO_WINDOW,
+    give_store_stamps,
+    issue_member_card,
+    record_store_purchase,
+    redeem_at_till,
+    store_shop,
+    till_settings,
+    undo_refusal,
+    undo_till_action,
+    update_till_settings,
+)
 from treu.loyalty.services.tiers import (
     TIER_FIELDS,
     TIER_SETTINGS_FIELDS,
@@ -128,4 +142,8 @@ __all__ = [
     "expire_points", "expiry_settings", "update_expiry_settings",
     "warn_expiring_points", "TIER_FIELDS", "TIER_SETTINGS_FIELDS", "RecomputeResult",
     "assign_tier", "recompute_tiers", "save_tier", "update_tier_settings", "upgrade_tiers_after",
+    # The till
+    "TILL_UNDO", "UNDO_WINDOW", "give_store_stamps", "issue_member_card", "record_store_purchase",
+    "redeem_at_till", "store_shop", "till_settings", "undo_refusal", "undo_till_action",
+    "update_till_settings",
 ]  # fmt: skip
