@@ -1,6 +1,7 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
 ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
-cards), `referrals`, `tiers` (tiers and points expiry) and `store` (member cards, the till). Import from here.
+cards), `referrals`, `tiers` (tiers and points expiry) and `store` (member cards, the
+till). Import from here.
 """
 
 from treu.loyalty.models.points import (

@@ -147,7 +147,7 @@ def issue_member_card(
     replace: bool = False,
     now: datetime | None = None,
 ) -> MemberCard:
-    """The member's card (created once); `replace` gives a new code and the old one stops working."""
+    """The member's card (made once); `replace` gives a new code, and the old one stops working."""
     now = now or timezone.now()
     _lock_members([member.pk])  # two staff issuing the first card at once make one
     card = MemberCard.objects.filter(member=member).first()
