@@ -17,6 +17,7 @@ class LoyaltyConfig(AppConfig):
             privacy,
             services,
             stamp_events,
+            store_events,
             subscribers,
             tasks,
         )
@@ -62,6 +63,16 @@ class LoyaltyConfig(AppConfig):
         )
         for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
             roles.grant(role, "loyalty.redeem_stampvoucher")
+        # The till: the cashier books and enrols; every role that serves customers hands
+        # out member cards. Undoing another's booking and the till settings: owner only.
+        roles.grant(roles.CASHIER, "loyalty.use_till", "loyalty.add_member")
+        for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
+            roles.grant(
+                role,
+                "loyalty.view_membercard",
+                "loyalty.add_membercard",
+                "loyalty.change_membercard",
+            )
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
@@ -88,6 +99,9 @@ class LoyaltyConfig(AppConfig):
                 "loyalty.redeem_stampvoucher",
                 52,
             )
+        )
+        navigation.register(
+            navigation.NavItem("loyalty_till", _("Till"), "loyalty:till", "loyalty.use_till", 49)
         )
         navigation.register(
             navigation.NavItem(

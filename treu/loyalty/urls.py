@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treu.loyalty import kpi_views, referral_views, stamp_views, tier_views, views
+from treu.loyalty import kpi_views, referral_views, stamp_views, store_views, tier_views, views
 
 app_name = "loyalty"
 urlpatterns = [
@@ -36,4 +36,27 @@ urlpatterns = [
     path("tiers/<int:tier_id>/", tier_views.tier_edit, name="tier_edit"),
     path("members/<int:member_id>/tier/", tier_views.member_assign_tier, name="member_tier"),
     path("expiry/", tier_views.expiry_settings, name="expiry"),
+    # The till (Kasse) and the member card
+    path("till/", store_views.till, name="till"),
+    path("till/enrol/", store_views.till_enrol, name="till_enrol"),
+    path("till/settings/", store_views.till_settings, name="till_settings"),
+    path("till/members/<int:member_id>/", store_views.till_member, name="till_member"),
+    path(
+        "till/members/<int:member_id>/purchase/",
+        store_views.till_purchase,
+        name="till_purchase",
+    ),
+    path("till/members/<int:member_id>/stamps/", store_views.till_stamps, name="till_stamps"),
+    path("till/members/<int:member_id>/redeem/", store_views.till_redeem, name="till_redeem"),
+    path(
+        "till/members/<int:member_id>/undo/<int:action_id>/",
+        store_views.till_undo,
+        name="till_undo",
+    ),
+    path("members/<int:member_id>/card/", store_views.member_card, name="member_card"),
+    path(
+        "members/<int:member_id>/card/issue/",
+        store_views.member_card_issue,
+        name="member_card_issue",
+    ),
 ]
