@@ -49,7 +49,7 @@ class TillSearchForm(forms.Form):
                 "autocapitalize": "off",
                 "spellcheck": "false",
                 "enterkeyhint": "search",
-                "placeholder": _("Scan the card, or type e.g. 42 or anna@example.de"),
+                "placeholder": _("Card, number or email"),
             }
         ),
     )
