@@ -63,9 +63,10 @@ class LoyaltyConfig(AppConfig):
         )
         for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
             roles.grant(role, "loyalty.redeem_stampvoucher")
-        # The till: the cashier books and enrols; every role that serves customers hands
-        # out member cards. Undoing another's booking and the till settings: owner only.
-        roles.grant(roles.CASHIER, "loyalty.use_till", "loyalty.add_member")
+        # The till: the cashier books (and enrols a customer who asks, from the till only);
+        # every role that serves customers hands out member cards. Undoing another's
+        # booking and the till settings: owner only.
+        roles.grant(roles.CASHIER, "loyalty.use_till")
         for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
             roles.grant(
                 role,

@@ -55,7 +55,7 @@ def till(request):
         "search_form": form,
         "lookup": lookup,
         "program": selectors.program_settings(),
-        "enrol_form": EnrolForm() if request.user.has_perm("loyalty.add_member") else None,
+        "enrol_form": EnrolForm(),
     }
     return render(request, "loyalty/till.html", context)
 
@@ -170,11 +170,9 @@ def till_undo(request, member_id: int, action_id: int):
     return redirect("loyalty:till_member", member_id=member.pk)
 
 
-@staff_view("loyalty.add_member")
+@staff_view("loyalty.use_till")  # joining at the counter is part of the till
 @require_POST
 def till_enrol(request):
-    if not request.user.has_perm("loyalty.use_till"):
-        raise PermissionDenied
     form = EnrolForm(request.POST)
     if form.is_valid():
         try:

@@ -304,3 +304,11 @@ def test_the_settings_refuse_no_store_in_german(client_of, owner, program):
 def test_without_a_store_the_purchase_panel_says_how_to_set_it_up(client_of, owner, anna_member):
     html = client_of(owner).get(reverse("loyalty:till_member", args=[anna_member.pk]))
     assert reverse("loyalty:till_settings") in html.content.decode()
+
+
+def test_enrolling_at_the_till_is_for_the_till(client_of, marketer, ben, program):
+    response = client_of(marketer).post(
+        reverse("loyalty:till_enrol"), {"customer": str(ben.number)}
+    )
+    assert response.status_code == 403
+    assert not Member.objects.filter(customer=ben).exists()
