@@ -2,7 +2,7 @@
 and a member's balance for shops and tills.
 
 Money is integer euro cents. A refused coupon answers with the reason as a stable `type`
-(unknown, expired, used, wrong_member, not_for_checkout) and a German message.
+(unknown, expired, used, voided, wrong_member, not_for_checkout) and a German message.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class CouponValue(Schema):
 class CouponCheckOut(Schema):
     valid: bool
     reason: str | None = Field(
-        None, description="unknown, expired, used, wrong_member or not_for_checkout"
+        None, description="unknown, expired, used, voided, wrong_member or not_for_checkout"
     )
     message: str | None = Field(None, description="Why not, in German (English on request)")
     coupon: CouponValue | None = None

@@ -17,6 +17,7 @@ class LoyaltyConfig(AppConfig):
             privacy,
             services,
             stamp_events,
+            store_events,
             subscribers,
             tasks,
         )
@@ -79,6 +80,17 @@ class LoyaltyConfig(AppConfig):
             "loyalty.record_action",
         )
         roles.grant(roles.SUPPORT, "loyalty.record_action")
+        # The till: the cashier books (and enrols a customer who asks, from the till only);
+        # every role that serves customers hands out member cards. Undoing another's
+        # booking and the till settings: owner only.
+        roles.grant(roles.CASHIER, "loyalty.use_till")
+        for role in (roles.MARKETING, roles.SUPPORT, roles.CASHIER):
+            roles.grant(
+                role,
+                "loyalty.view_membercard",
+                "loyalty.add_membercard",
+                "loyalty.change_membercard",
+            )
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
         # Resetting the demo deletes customers and orders: the ledger has to go first.
@@ -105,6 +117,9 @@ class LoyaltyConfig(AppConfig):
                 "loyalty.redeem_stampvoucher",
                 52,
             )
+        )
+        navigation.register(
+            navigation.NavItem("loyalty_till", _("Till"), "loyalty:till", "loyalty.use_till", 49)
         )
         navigation.register(
             navigation.NavItem(

@@ -18,6 +18,7 @@ from treu.loyalty.models import (
     ExpirySettings,
     ExpiryWarning,
     Member,
+    MemberCard,
     MemberTier,
     PartnerCode,
     PointsEntry,
@@ -36,6 +37,8 @@ from treu.loyalty.models import (
     Tier,
     TierAssignment,
     TierSettings,
+    TillAction,
+    TillSettings,
 )
 
 
@@ -169,3 +172,18 @@ privacy.register(
     erasure=privacy.Erasure.DELETE,  # with the ledger row it belongs to (on_delete CASCADE)
 )
 privacy.not_personal(ActionRule, reason="Which actions earn how many points; no person.")
+
+# The till: the card code and the bookings go with the member (on_delete=CASCADE).
+privacy.register(
+    MemberCard,
+    customer="member__customer",
+    fields=["code", "issued_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.register(
+    TillAction,
+    customer="member__customer",
+    fields=["created_at", "kind", "amount_cents", "stamps", "undone_at"],
+    erasure=privacy.Erasure.DELETE,
+)
+privacy.not_personal(TillSettings, reason="Which store the till books into, and its VAT rate.")

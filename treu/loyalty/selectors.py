@@ -170,7 +170,9 @@ def member_by_customer_number(number: int) -> Member | None:
 def open_coupons(member: Member, now: datetime) -> list[Coupon]:
     """Coupons the member can still use, soonest to expire first (for the till)."""
     return list(
-        Coupon.objects.filter(member=member, used_at__isnull=True, expires_at__gt=now)
+        Coupon.objects.filter(
+            member=member, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now
+        )
         .select_related("redemption__reward")
         .order_by("expires_at", "id")
     )

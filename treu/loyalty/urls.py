@@ -6,6 +6,7 @@ from treu.loyalty import (
     purchase_rule_views,
     referral_views,
     stamp_views,
+    store_views,
     tier_views,
     views,
 )
@@ -60,5 +61,28 @@ urlpatterns = [
         "members/<int:member_id>/action/",
         action_rule_views.member_record_action,
         name="member_action",
+    ),
+    # The till (Kasse) and the member card
+    path("till/", store_views.till, name="till"),
+    path("till/enrol/", store_views.till_enrol, name="till_enrol"),
+    path("till/settings/", store_views.till_settings, name="till_settings"),
+    path("till/members/<int:member_id>/", store_views.till_member, name="till_member"),
+    path(
+        "till/members/<int:member_id>/purchase/",
+        store_views.till_purchase,
+        name="till_purchase",
+    ),
+    path("till/members/<int:member_id>/stamps/", store_views.till_stamps, name="till_stamps"),
+    path("till/members/<int:member_id>/redeem/", store_views.till_redeem, name="till_redeem"),
+    path(
+        "till/members/<int:member_id>/undo/<int:action_id>/",
+        store_views.till_undo,
+        name="till_undo",
+    ),
+    path("members/<int:member_id>/card/", store_views.member_card, name="member_card"),
+    path(
+        "members/<int:member_id>/card/issue/",
+        store_views.member_card_issue,
+        name="member_card_issue",
     ),
 ]

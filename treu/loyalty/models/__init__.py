@@ -1,7 +1,8 @@
 """Loyalty's models, a package split by sub-domain: `points` (settings, members, the points
 ledger), `rewards` (catalogue, redemptions, coupons, store credit), `stamps` (stamp
 cards), `referrals`, `tiers` (tiers and points expiry), `purchase_rules` (earning rules
-for purchases) and `action_rules` (earning rules for actions). Import from here.
+for purchases), `action_rules` (earning rules for actions) and `store` (member cards, the
+till). Import from here.
 """
 
 from treu.loyalty.models.action_rules import (
@@ -56,6 +57,14 @@ from treu.loyalty.models.stamps import (
     StampEntryKind,
     StampVoucher,
 )
+from treu.loyalty.models.store import (
+    TILL_SETTINGS_PK,
+    MemberCard,
+    TillAction,
+    TillActionKind,
+    TillSettings,
+    VatRate,
+)
 from treu.loyalty.models.tiers import (
     ExpiryMode,
     ExpirySettings,
@@ -80,4 +89,5 @@ __all__ = [
     "RULE_TAG_PREFIX", "PurchaseRule", "PurchaseRuleKind", "PurchaseRuleUse",
     "EVENT_NAME", "ActionAward", "ActionRule", "ActionTrigger", "SocialNetwork",
     "RuleLimit",
+    "TILL_SETTINGS_PK", "MemberCard", "TillAction", "TillActionKind", "TillSettings", "VatRate",
 ]  # fmt: skip

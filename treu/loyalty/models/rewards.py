@@ -155,6 +155,8 @@ class Redemption(models.Model):
     source = models.CharField(_("source"), max_length=20, blank=True)
     key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Undone at the till: points given back, the coupon void or the credit taken back.
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("redemption")
@@ -198,6 +200,9 @@ class Coupon(models.Model):
     detail_code = models.CharField(_("code for the member"), max_length=64, blank=True)
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    # Void (its redemption was undone at the till): never usable again. Set by a conditional
+    # UPDATE on `used_at IS NULL`, like a checkout's use, so the two cannot both win.
+    voided_at = models.DateTimeField(_("void since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -215,6 +220,8 @@ class Coupon(models.Model):
             return "not_for_checkout", str(
                 _("This code is not a discount: it is shown to the member, not used at checkout.")
             )
+        if self.voided_at is not None:
+            return "voided", str(_("This coupon was cancelled."))
         if self.used_at is not None:
             return "used", str(_("This coupon has already been used."))
         if self.expires_at <= now:
@@ -269,6 +276,7 @@ class CreditKind(models.TextChoices):
     ISSUE = "issue", _("Issued")
     SPEND = "spend", _("Spent")
     RESTORE = "restore", _("Restored")
+    REVOKE = "revoke", _("Taken back")
 
 
 class CreditEntry(models.Model):
@@ -306,7 +314,7 @@ class CreditEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["issue", "restore"], cents__gt=0)
-                | Q(kind="spend", cents__lt=0),
+                | Q(kind__in=["spend", "revoke"], cents__lt=0),
                 name="loyalty_credit_sign_matches_kind",
             ),
         ]

@@ -16,7 +16,7 @@ orders), `rewards` (the catalogue, redeeming a reward for a coupon or store cred
 cards, the till, vouchers), `stamp_orders` (stamps for orders), `referrals`, `tiers`
 (tiers and their recompute), `expiry` (points expiry and its warnings), `purchase_rules`
 (earning rules for purchases), `action_rules` (earning rules for actions: birthdays,
-reviews, newsletter …). Import from here.
+reviews, newsletter …), `store` (member cards, the till and its undo). Import from here.
 """
 
 from treu.loyalty.services.action_rules import (
@@ -113,6 +113,19 @@ from treu.loyalty.services.stamps import (
     redeem_stamp_voucher,
     save_stamp_card_type,
 )
+from treu.loyalty.services.store import (
+    TILL_UNDO,
+    UNDO_WINDOW,
+    give_store_stamps,
+    issue_member_card,
+    record_store_purchase,
+    redeem_at_till,
+    store_shop,
+    till_settings,
+    undo_refusal,
+    undo_till_action,
+    update_till_settings,
+)
 from treu.loyalty.services.tiers import (
     TIER_FIELDS,
     TIER_SETTINGS_FIELDS,
@@ -151,4 +164,8 @@ __all__ = [
     # Earning rules for actions
     "ACTION_RULE_FIELDS", "ActionOutcome", "award_anniversary_points", "award_birthday_points",
     "record_action", "record_action_of_event", "save_action_rule", "staff_reference",
+    # The till
+    "TILL_UNDO", "UNDO_WINDOW", "give_store_stamps", "issue_member_card", "record_store_purchase",
+    "redeem_at_till", "store_shop", "till_settings", "undo_refusal", "undo_till_action",
+    "update_till_settings",
 ]  # fmt: skip

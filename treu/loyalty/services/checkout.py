@@ -66,12 +66,17 @@ def consume_coupon(
     refusal = coupon.refusal(now=now, customer_id=customer_id)
     if refusal is not None:
         raise CouponRefused(*refusal)
-    won = Coupon.objects.filter(pk=coupon.pk, used_at__isnull=True).update(used_at=now)
+    # voided_at: a redemption undone at the till a moment ago must not be taken either.
+    won = Coupon.objects.filter(pk=coupon.pk, used_at__isnull=True, voided_at__isnull=True).update(
+        used_at=now
+    )
     if not won:
         # Another checkout took it a moment ago: perhaps this very order, sent twice at once.
         existing = mine.first()
         if existing is not None:
             return existing, False
+        if Coupon.objects.filter(pk=coupon.pk, voided_at__isnull=False).exists():
+            raise CouponRefused("voided", _("This coupon was cancelled."))
         raise CouponRefused("used", _("This coupon has already been used."))
     use = CouponUse.objects.create(
         coupon=coupon,

@@ -22,12 +22,14 @@ from treu.loyalty.models import (
     EntryKind,
     EntryStatus,
     Member,
+    MemberCard,
     PointsEntry,
     ProgramSettings,
     PurchaseRuleUse,
     Redemption,
     Referral,
     ReferralCode,
+    TillAction,
 )
 from treu.loyalty.services.ledger import WELCOME, LoyaltyError, NewEntry, _append
 
@@ -146,6 +148,10 @@ def merge_members(*, survivor: Customer, duplicate: Customer) -> int:
     Referral.objects.filter(advocate=dup).update(advocate=kept)
     if not ReferralCode.objects.filter(member=kept).exists():
         ReferralCode.objects.filter(member=dup).update(member=kept)
+    # The till's bookings follow; the duplicate's card goes unless the survivor has none.
+    TillAction.objects.filter(member=dup).update(member=kept)
+    if not MemberCard.objects.filter(member=kept).exists():
+        MemberCard.objects.filter(member=dup).update(member=kept)
     Member.objects.filter(pk=kept.pk).update(
         points_balance=kept.points_balance + dup.points_balance,
         pending_points=kept.pending_points + dup.pending_points,

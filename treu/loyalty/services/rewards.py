@@ -206,7 +206,9 @@ def redeem_reward(
         raise LoyaltyError({"reward": [refused]})
     if reward.limit_per_member is not None:
         # Counted under the member's lock, so two redemptions at once cannot both pass.
-        done = Redemption.objects.filter(member=member, reward=reward).count()
+        done = Redemption.objects.filter(
+            member=member, reward=reward, cancelled_at__isnull=True
+        ).count()
         if done >= reward.limit_per_member:
             raise LoyaltyError(
                 {
