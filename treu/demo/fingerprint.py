@@ -34,6 +34,20 @@ def _without_ids(value):
     return value
 
 
+def _loyalty_counts() -> dict[str, object]:
+    """The demo programme's figures (its codes are random, its choices are seeded)."""
+    from treu.loyalty.models import Member, PointsEntry, Redemption, Referral
+
+    return {
+        "members": Member.objects.count(),
+        "points": list(
+            PointsEntry.objects.order_by("kind").values_list("kind").annotate(Sum("points"))
+        ),
+        "redemptions": Redemption.objects.count(),
+        "referrals": Referral.objects.count(),
+    }
+
+
 def fingerprint() -> dict[str, object]:
     customers = Customer.objects.order_by("number").values_list(
         "number", "first_name", "last_name", "email", "phone", "birthday", "language",
@@ -71,9 +85,11 @@ def fingerprint() -> dict[str, object]:
     )
     events = (
         (kind, number, occurred, recorded, source, _without_ids(payload))
-        for kind, number, occurred, recorded, source, payload in DomainEvent.objects.order_by(
-            "customer__number", "occurred_at", "kind", "id"
-        ).values_list("kind", "customer__number", "occurred_at", "recorded_at", "source", "payload")
+        for kind, number, occurred, recorded, source, payload in DomainEvent.objects.exclude(
+            kind__startswith="loyalty."  # coupon and referral codes are random by design
+        )
+        .order_by("customer__number", "occurred_at", "kind", "id")
+        .values_list("kind", "customer__number", "occurred_at", "recorded_at", "source", "payload")
     )
     sums = Order.objects.aggregate(
         total=Sum("total_cents"), tax=Sum("tax_cents"), refunded=Sum("refunded_cents")
@@ -87,6 +103,7 @@ def fingerprint() -> dict[str, object]:
             "returns": Return.objects.count(),
             "notes": Note.objects.count(),
             "events": DomainEvent.objects.count(),
+            **_loyalty_counts(),
         },
         "sums": sums,
         "hash": _digest(

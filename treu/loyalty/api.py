@@ -19,7 +19,7 @@ from treu.api.schemas import Cents, Status, StrictSchema, Text, errors_for
 from treu.commerce import selectors as commerce_selectors
 from treu.customers import selectors as customer_selectors
 from treu.customers.models import Customer
-from treu.loyalty import selectors, services
+from treu.loyalty import selectors, services, tier_selectors
 from treu.loyalty.models import Coupon, CouponUse, Member, RewardKind
 
 router = Router(tags=["checkout"])
@@ -118,6 +118,9 @@ class RewardOut(Schema):
     free_product_sku: str | None
     seats_left: int | None
     available_until: datetime | None
+    eligible_tiers: list[str] = Field(
+        description="Only members in one of these tiers may redeem it; empty: every member"
+    )
 
 
 class RedeemIn(StrictSchema):
@@ -144,6 +147,7 @@ class BalanceOut(Schema):
     points: int = Field(description="Available points")
     pending_points: int = Field(description="Earned, available once the return window passed")
     credit_cents: int = Field(description="Store credit (Guthaben)")
+    tier: str | None = Field(None, description="The member's tier, if tiers are set up")
     coupons: list[OpenCoupon]
 
 
@@ -278,13 +282,13 @@ def spend_credit(request, payload: CreditSpendIn):
     return Status(201 if created else 200, body)
 
 
-def _member_in_path(number: str) -> Member:
+def _member_in_path(number: str, loc: tuple = ("path", "number")) -> Member:
     digits = number.upper().removeprefix("K")
     member = None
     if digits.isdigit() and len(digits) <= 15:
         member = selectors.member_by_customer_number(int(digits))
     if member is None:
-        raise not_found(_("There is no member with this customer number."), loc=("path", "number"))
+        raise not_found(_("There is no member with this customer number."), loc=loc)
     return member
 
 
@@ -308,14 +312,23 @@ def _open_coupon(coupon: Coupon) -> dict:
 
 @router.get(
     "/rewards",
-    response={200: list[RewardOut], **errors_for()},
+    response={200: list[RewardOut], **errors_for(404)},
     summary="The rewards members can redeem now",
 )
-def list_rewards(request):
-    fields = [name for name in RewardOut.model_fields if name != "free_product_sku"]
+def list_rewards(request, customer_number: Annotated[int, Field(ge=1, le=10**15)] | None = None):
+    """With `customer_number`: only the rewards open to that member's tier."""
+    member = None
+    if customer_number is not None:
+        member = _member_in_path(str(customer_number), loc=("query", "customer_number"))
+    computed = {"free_product_sku", "eligible_tiers"}
+    fields = [name for name in RewardOut.model_fields if name not in computed]
     return [
-        {**{name: getattr(r, name) for name in fields}, "free_product_sku": r.product_sku or None}
-        for r in selectors.rewards_on_offer(timezone.now())
+        {
+            **{name: getattr(r, name) for name in fields},
+            "free_product_sku": r.product_sku or None,
+            "eligible_tiers": [t.name for t in r.eligible_tiers.all()],  # prefetched
+        }
+        for r in selectors.rewards_on_offer(timezone.now(), member=member)
     ]
 
 
@@ -363,6 +376,7 @@ def redeem(request, number: Text, payload: RedeemIn):
 def member_balance(request, number: Text):
     member = _member_in_path(number)
     coupons = selectors.open_coupons(member, timezone.now())
+    state = tier_selectors.member_tier(member)
     return {
         "customer_number": member.customer.number,
         "display_number": member.customer.display_number,
@@ -370,5 +384,6 @@ def member_balance(request, number: Text):
         "points": member.points_balance,
         "pending_points": member.pending_points,
         "credit_cents": member.credit_cents,
+        "tier": state.tier.name if state and state.tier else None,
         "coupons": [_open_coupon(c) for c in coupons],
     }

@@ -93,8 +93,9 @@ class LoyaltyConfig(AppConfig):
             )
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
-        # Resetting the demo deletes customers and orders: the ledger has to go first.
-        register_step(DemoStep("loyalty", reset=demo.reset))
+        # The demo's programme is built per chunk of customers; resetting it deletes customers
+        # and orders, so the ledger has to go first.
+        register_step(DemoStep("loyalty", chunk=demo.chunk, reset=demo.reset))
         navigation.register(
             navigation.NavItem(
                 "loyalty", _("Loyalty"), "loyalty:member_list", "loyalty.view_member", 50

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from treu.backoffice.forms import DateInput, end_of_day, start_of_day
 from treu.core.money import MoneyError, format_euro, parse_euro
 from treu.loyalty import selectors
-from treu.loyalty.models import ProgramSettings, Reward
+from treu.loyalty.models import ProgramSettings, Reward, Tier
 from treu.loyalty.services import SETTINGS_FIELDS
 
 
@@ -102,12 +102,16 @@ class RewardForm(forms.ModelForm):
         fields = (
             "name", "description", "kind", "points_cost", "active", "limit_per_member",
             "coupon_valid_days", "percent", "product_sku", "access_code", "seats",
-            "partner_name",
+            "partner_name", "eligible_tiers",
         )  # fmt: skip
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "eligible_tiers": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["eligible_tiers"].queryset = Tier.objects.order_by("rank")
         reward = self.instance
         if reward.pk:
             self.initial["amount"] = (
@@ -189,11 +193,27 @@ class RedemptionSearchForm(forms.Form):
 
 
 class RedeemForm(forms.Form):
-    """Staff redeem a reward for a member who asks (in the store, on the phone)."""
+    """Staff redeem a reward for a member who asks (in the store, on the phone).
+
+    Offers what the member's tier may redeem. A sent form takes any reward on offer, so a
+    member who moved down since the page was shown hears the service's reason, not
+    "not a valid choice".
+    """
 
     reward = forms.ModelChoiceField(label=_("Reward"), queryset=Reward.objects.none())
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, member=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reward"].queryset = selectors.rewards_on_offer(timezone.now())
-        self.fields["reward"].label_from_instance = lambda r: f"{r.name} ({r.points_cost})"
+        now = timezone.now()
+        self.fields["reward"].queryset = selectors.rewards_on_offer(
+            now, member=None if self.is_bound else member
+        )
+        self.fields["reward"].label_from_instance = _reward_label
+
+
+def _reward_label(reward: Reward) -> str:
+    label = f"{reward.name} ({reward.points_cost})"
+    tiers = [t.name for t in reward.eligible_tiers.all()]  # prefetched
+    if tiers:
+        label += " · " + _("only %(tiers)s") % {"tiers": ", ".join(tiers)}
+    return label

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from treu.customers import selectors as customer_selectors
@@ -21,6 +21,7 @@ from treu.loyalty.models import (
     ProgramSettings,
     Redemption,
     Reward,
+    Tier,
 )
 from treu.loyalty.points import Line, Rate, order_points
 
@@ -104,11 +105,19 @@ def ledger_sums(member_id: int) -> tuple[int, int]:
 # -- Rewards and coupons --------------------------------------------------------------------
 
 
+# The tiers a reward is reserved for, lowest first; one query for a whole list of rewards.
+_ELIGIBLE_TIERS = Prefetch("eligible_tiers", queryset=Tier.objects.order_by("rank"))
+
+
 def reward_list() -> QuerySet[Reward]:
-    """Every reward, with how many partner codes are left and how often it was redeemed."""
-    return Reward.objects.annotate(
-        codes_left=Count("partner_codes", filter=Q(partner_codes__handed_out_at__isnull=True)),
-    ).order_by("-active", "points_cost", "name", "id")
+    """Every reward, with how many partner codes are left and the tiers it is reserved for."""
+    return (
+        Reward.objects.annotate(
+            codes_left=Count("partner_codes", filter=Q(partner_codes__handed_out_at__isnull=True)),
+        )
+        .prefetch_related(_ELIGIBLE_TIERS)
+        .order_by("-active", "points_cost", "name", "id")
+    )
 
 
 def reward_detail(reward_id: int) -> Reward:
@@ -118,14 +127,23 @@ def reward_detail(reward_id: int) -> Reward:
     ).get(pk=reward_id)
 
 
-def rewards_on_offer(now: datetime) -> QuerySet[Reward]:
-    """Rewards a member could redeem now (limits, points and stock are the service's check)."""
-    return (
+def rewards_on_offer(now: datetime, *, member: Member | None = None) -> QuerySet[Reward]:
+    """Rewards a member could redeem now (limits, points and stock are the service's check).
+
+    With a member: only those open to the member's tier (rewards reserved for no tier,
+    and those reserved for the tier the member is in). The reserved tiers come along.
+    """
+    rewards = (
         Reward.objects.filter(active=True)
         .filter(Q(available_from__isnull=True) | Q(available_from__lte=now))
         .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
-        .order_by("points_cost", "name", "id")
     )
+    if member is not None:
+        reserved = Reward.eligible_tiers.through.objects.filter(reward_id=OuterRef("pk"))
+        rewards = rewards.filter(
+            ~Exists(reserved) | Exists(reserved.filter(tier__membertier__member=member))
+        )
+    return rewards.prefetch_related(_ELIGIBLE_TIERS).order_by("points_cost", "name", "id")
 
 
 def redemption_list(*, query: str = "") -> QuerySet[Redemption]:

@@ -89,7 +89,7 @@ def _detail_context(
     if form is None and request.user.has_perm("loyalty.adjust_points"):
         form = AdjustForm()
     if redeem_form is None and request.user.has_perm("loyalty.add_redemption"):
-        redeem_form = RedeemForm()
+        redeem_form = RedeemForm(member=member)
     program = selectors.program_settings()
     progress = tier_selectors.tier_progress(member, point_name=program.point_name)
     if assign_form is None and request.user.has_perm("loyalty.assign_tier"):
@@ -233,7 +233,7 @@ def redemption_list(request):
 @require_POST
 def member_redeem(request, member_id: int):
     member = _member_or_404(member_id)
-    form = RedeemForm(request.POST)
+    form = RedeemForm(request.POST, member=member)
     if form.is_valid():
         try:
             redemption = services.redeem_reward(

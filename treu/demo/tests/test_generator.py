@@ -236,3 +236,38 @@ def test_registered_steps_see_each_chunk_and_can_reset():
     finally:
         _steps.pop("zz-test")
     assert seen[0][0] == 20 and seen[-1] == "reset"
+
+
+def test_the_demo_runs_a_loyalty_programme_whose_figures_add_up(shop_250):
+    from treu.loyalty import selectors as loyalty_selectors
+    from treu.loyalty.models import (
+        Member,
+        MemberTier,
+        PointsEntry,
+        Redemption,
+        Referral,
+        ReferralStatus,
+        StampCard,
+    )
+
+    program = loyalty_selectors.program_settings()
+    assert program.point_name == "Bohnen" and program.created_at.date() < UNTIL
+    members = list(Member.objects.all())
+    assert len(members) > 50
+    for member in members:  # balance = ledger sum, for every member
+        assert (member.points_balance, member.pending_points) == loyalty_selectors.ledger_sums(
+            member.pk
+        )
+    # Points come from orders placed since the start, through the awarding service.
+    earned = PointsEntry.objects.filter(kind="earn", order__isnull=False)
+    assert earned.exists() and not earned.filter(order__placed_at__lt=program.created_at).exists()
+    assert not earned.filter(order__status=OrderStatus.CANCELLED).exists()
+    assert PointsEntry.objects.filter(kind="adjust").exclude(reason="").exists()
+    assert Redemption.objects.count() > 0
+    assert MemberTier.objects.filter(tier__isnull=False).count() > 0
+    assert Referral.objects.filter(status=ReferralStatus.REVIEW).count() == 1
+    assert StampCard.objects.exists()
+    reset_demo()
+    assert not Member.objects.exists() and not Referral.objects.exists()
+    build(100)  # the catalogue, tiers and card type are reused, not made twice
+    assert Member.objects.exists() and Redemption.objects.exists()

@@ -80,6 +80,14 @@ class Reward(TimeStampedModel):
     seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
     seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
     partner_name = models.CharField(_("partner"), max_length=100, blank=True)
+    # Empty: every member may redeem it; otherwise only members in one of these tiers.
+    eligible_tiers = models.ManyToManyField(
+        "loyalty.Tier",
+        verbose_name=_("only for tiers"),
+        blank=True,
+        related_name="rewards",
+        help_text=_("Leave empty for every member; otherwise tick every tier that may redeem it."),
+    )
 
     class Meta:
         verbose_name = _("reward")

@@ -8,6 +8,7 @@ gets (a coupon, or store credit) is written in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from treu.core import events
 from treu.core.money import format_euro
-from treu.loyalty import selectors
+from treu.loyalty import selectors, tier_selectors
 from treu.loyalty.codes import new_coupon_code
 from treu.loyalty.events import COUPON_ISSUED, REWARD_REDEEMED
 from treu.loyalty.models import (
@@ -30,6 +31,7 @@ from treu.loyalty.models import (
     Redemption,
     Reward,
     RewardKind,
+    Tier,
 )
 from treu.loyalty.services.ledger import (
     LoyaltyError,
@@ -105,8 +107,14 @@ def _kind_errors(reward: Reward) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def save_reward(*, reward: Reward | None = None, **fields: Any) -> Reward:
-    """Create a reward, or change one; German messages per field when it does not add up."""
+def save_reward(
+    *, reward: Reward | None = None, eligible_tiers: Iterable[Tier] | None = None, **fields: Any
+) -> Reward:
+    """Create a reward, or change one; German messages per field when it does not add up.
+
+    `eligible_tiers`: the tiers whose members may redeem it (empty: everyone); None leaves
+    a changed reward's tiers as they are.
+    """
     unknown = set(fields) - set(REWARD_FIELDS)
     if unknown:
         raise TypeError(f"Not a reward field: {sorted(unknown)}")
@@ -128,6 +136,8 @@ def save_reward(*, reward: Reward | None = None, **fields: Any) -> Reward:
     if errors:
         raise LoyaltyError(errors)
     reward.save()
+    if eligible_tiers is not None:
+        reward.eligible_tiers.set(list(eligible_tiers))
     return reward
 
 
@@ -173,6 +183,25 @@ def _availability_error(reward: Reward, now: datetime) -> str | None:
     return None
 
 
+def _tier_error(reward: Reward, member: Member) -> str | None:
+    """Why the member's tier may not redeem this reward, or None (no tiers listed: everyone).
+
+    The tier counts as it is at the moment of redeeming; a coupon already issued stays
+    valid when the member moves down later.
+    """
+    tiers = list(reward.eligible_tiers.order_by("rank"))
+    if not tiers:
+        return None
+    state = tier_selectors.member_tier(member)
+    if state is not None and state.tier_id in {t.pk for t in tiers}:
+        return None
+    names = [t.name for t in tiers]
+    listed = names[0]
+    if len(names) > 1:
+        listed = _("%(some)s or %(last)s") % {"some": ", ".join(names[:-1]), "last": names[-1]}
+    return _("This reward is reserved for %(tiers)s members.") % {"tiers": listed}
+
+
 @transaction.atomic
 def redeem_reward(
     *,
@@ -185,8 +214,9 @@ def redeem_reward(
 ) -> Redemption:
     """Exchange a member's points for a reward: a coupon, or store credit. Once per key.
 
-    Refuses, writing nothing, a reward not on offer, one past its limit per member, more
-    points than the member has, an event without seats, a partner perk without codes.
+    Refuses, writing nothing, a reward not on offer, one reserved for tiers the member is
+    not in, one past its limit per member, more points than the member has, an event
+    without seats, a partner perk without codes.
     """
     now = now or timezone.now()
     if key and len(key) > MAX_KEY_LENGTH:
@@ -201,7 +231,7 @@ def redeem_reward(
         if existing is not None:
             return existing
     reward = Reward.objects.get(pk=reward.pk)  # as it is now, not as the caller loaded it
-    refused = _availability_error(reward, now)
+    refused = _availability_error(reward, now) or _tier_error(reward, member)
     if refused:
         raise LoyaltyError({"reward": [refused]})
     if reward.limit_per_member is not None:

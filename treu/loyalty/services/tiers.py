@@ -8,13 +8,16 @@ one read of the current tiers, the comparison in Python, then one UPDATE
 from __future__ import annotations
 
 import math
+import time
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,8 +44,10 @@ TIER_FIELDS = (
     "name", "rank", "threshold", "invite_only", "earning_multiplier", "free_shipping",
     "early_access", "birthday_gift",
 )  # fmt: skip
-# Customers per chunk of the recompute: bounded memory and short transactions.
-RECOMPUTE_CHUNK = 100_000
+# Customers per chunk of the recompute: bounded memory and short transactions. Not more:
+# each event of a chunk is an on_commit callback, and Django runs them with list.pop(0),
+# which is quadratic in their number (100,000 customers, 65,000 events: seconds).
+RECOMPUTE_CHUNK = 20_000
 
 
 def _cleaned(obj: Any) -> None:
@@ -95,6 +100,13 @@ class RecomputeResult:
     upgraded: int = 0
     downgraded: int = 0
     notices: int = 0
+    # Seconds per phase of the work (for the benchmark and the job's log line).
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, phase: str, started: float) -> float:
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - started
+        return now
 
 
 def recompute_tiers(
@@ -189,6 +201,8 @@ def _recompute_chunk(
     try:
         with transaction.atomic():
             _recompute(members, customer_range, tiers, settings, now, vip, result)
+            started = time.monotonic()
+        result.timed("commit", started)  # with the events handed to their subscribers
     except IntegrityError:
         # Another recompute gave one of these members a first tier row at the same moment;
         # the second pass sees it and compares with it.
@@ -205,9 +219,11 @@ def _recompute(
     vip: set[int] | None,
     result: RecomputeResult,
 ) -> None:
+    started = time.monotonic()
     values = tier_selectors.qualifying_values(
         settings, now=now, members=members, customer_range=customer_range
     )
+    started = result.timed("figures", started)
     if customer_range is not None:  # the whole chunk: a range scan, no list of ids
         states = MemberTier.objects.filter(
             member__customer_id__gte=customer_range[0], member__customer_id__lt=customer_range[1]
@@ -218,11 +234,20 @@ def _recompute(
         row[0]: row[1:]
         for row in states.values_list("member_id", "tier_id", "held_until", "notice_for", "pinned")
     }
+    started = result.timed("read", started)
     by_id = {t.pk: t for t in tiers}
     vip_tier = max((t for t in tiers if t.invite_only), key=lambda t: t.rank, default=None)
+    # The open tiers by threshold: a member's tier is found by bisection, not a loop.
+    ladder = sorted((t for t in tiers if not t.invite_only), key=lambda t: (t.threshold, t.rank))
+    thresholds = [t.threshold for t in ladder]
+    best = [ladder[0]] if ladder else []
+    for t in ladder[1:]:  # the highest rank among the tiers a value reaches
+        best.append(t if t.rank > best[-1].rank else best[-1])
     holds = tier_selectors.held_until_for(settings, now)
     notice = timedelta(days=settings.notice_days)
+    notice_ends = now + notice  # a tier held past then needs no notice yet
     updates, inserts, published = [], [], []
+    payloads: dict[tuple, dict] = {}
     for customer_id, member_id in members.items():
         tier_id, held, notice_for, pinned = current.get(member_id, (None, None, None, False))
         if pinned:
@@ -231,7 +256,8 @@ def _recompute(
         if vip is None and tier is not None and tier.invite_only:
             continue  # partial run: the VIP rule is only applied in full runs
         result.members += 1
-        target = tier_selectors.qualified_tier(tiers, values.get(member_id, 0))
+        reached = bisect_right(thresholds, values.get(member_id, 0))
+        target = best[reached - 1] if reached else None
         if vip_tier is not None and vip is not None and member_id in vip:
             target = vip_tier
         rank, target_rank = (tier.rank if tier else 0), (target.rank if target else 0)
@@ -242,17 +268,18 @@ def _recompute(
         elif target_rank == rank:
             if target is not None and (held is None or held < holds):
                 new = (tier_id, holds, notice_for)
-        elif held is not None and now < held - notice:
+        elif held is not None and held > notice_ends:
             pass  # qualifies for less, but the period runs on: nothing to say yet
         elif held is not None and notice_for != held and notice:
             # Never down without the notice: if the job missed the day, the tier is held
             # until the notice period has run from now.
-            held = max(held, now + notice)
+            held = max(held, notice_ends)
             new = (tier_id, held, held)
             result.notices += 1
             published.append(
-                _event(TIER_DOWNGRADE_NOTICE, customer_id, member_id, tier, target, now, held)
-            )
+                _event(TIER_DOWNGRADE_NOTICE, customer_id, member_id, tier, target, now, held,
+                       memo=payloads)
+            )  # fmt: skip
         elif held is None or now >= held:
             new = (target.pk if target else None, holds if target else None, None)
             result.downgraded += 1
@@ -260,18 +287,55 @@ def _recompute(
             continue
         if new[0] != tier_id:
             published.append(
-                _event(TIER_CHANGED, customer_id, member_id, tier, by_id.get(new[0]), now, new[1])
-            )
+                _event(TIER_CHANGED, customer_id, member_id, tier, by_id.get(new[0]), now, new[1],
+                       memo=payloads)
+            )  # fmt: skip
         if member_id in current:
             updates.append((member_id, *new, now))
         else:
             inserts.append((member_id, *new, False, now))
-    fields = ["tier_id", "held_until", "notice_for", "updated_at"]
-    update_values(MemberTier, fields, updates)
+    started = result.timed("compare", started)
+    _update_states(updates)
     insert_rows(
-        MemberTier, ["member_id", *fields[:3], "pinned", "updated_at"], inserts, return_ids=False
+        MemberTier,
+        ["member_id", "tier_id", "held_until", "notice_for", "pinned", "updated_at"],
+        inserts,
+        return_ids=False,
     )
+    started = result.timed("write", started)
     events.publish_many(published)
+    result.timed("events", started)
+
+
+# More distinct new states than this in one chunk: one UPDATE of value arrays instead.
+_STATE_GROUPS = 64
+
+
+def _update_states(updates: list[tuple]) -> None:
+    """Write changed tier rows `(member_id, tier_id, held_until, notice_for, now)`.
+
+    On PostgreSQL the rows of a night share a handful of new states (the tier reached, the
+    end of the period, the notice given), so they are written as one `UPDATE … WHERE
+    member_id = ANY(ids)` per state with the ids as one array literal: psycopg adapts
+    arrays of datetimes value by value in Python, which cost more than the UPDATE itself.
+    """
+    if not updates:
+        return
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for member_id, *state in updates:
+        groups[tuple(state)].append(member_id)
+    if connection.vendor != "postgresql" or len(groups) > _STATE_GROUPS:
+        update_values(MemberTier, ["tier_id", "held_until", "notice_for", "updated_at"], updates)
+        return
+    table = connection.ops.quote_name(MemberTier._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET tier_id = %s, held_until = %s, notice_for = %s, "  # noqa: S608
+        "updated_at = %s WHERE member_id = ANY(%s::bigint[])"
+    )
+    with connection.cursor() as cursor:
+        for state, ids in sorted(groups.items(), key=lambda item: min(item[1])):
+            ids.sort()  # rows locked in key order, as update_values does
+            cursor.execute(sql, [*state, "{" + ",".join(map(str, ids)) + "}"])
 
 
 def _event(
@@ -285,18 +349,25 @@ def _event(
     *,
     cause: str = "",
     source: str = "loyalty",
+    memo: dict[tuple, dict] | None = None,
 ) -> events.NewEvent:
-    payload = {
-        "member_id": member_id,
-        "from_tier": old.name if old else None,
-        "to_tier": new.name if new else None,
-        "direction": "up" if (new.rank if new else 0) > (old.rank if old else 0) else "down",
-        "held_until": held_until.isoformat() if held_until else None,
-    }
-    if kind == TIER_CHANGED:
-        payload["cause"] = cause or "qualification"
-    else:
-        payload["on"] = timezone.localdate(held_until).isoformat() if held_until else None
+    """The event of one member's change. `memo`: payloads by change, for a whole night of them."""
+    key = (kind, old, new, held_until, cause)
+    shared = memo.get(key) if memo is not None else None
+    if shared is None:
+        shared = {
+            "from_tier": old.name if old else None,
+            "to_tier": new.name if new else None,
+            "direction": "up" if (new.rank if new else 0) > (old.rank if old else 0) else "down",
+            "held_until": held_until.isoformat() if held_until else None,
+        }
+        if kind == TIER_CHANGED:
+            shared["cause"] = cause or "qualification"
+        else:
+            shared["on"] = timezone.localdate(held_until).isoformat() if held_until else None
+        if memo is not None:
+            memo[key] = shared
+    payload = {"member_id": member_id, **shared}
     return events.NewEvent(
         kind=kind, customer_id=customer_id, payload=payload, source=source, occurred_at=now
     )

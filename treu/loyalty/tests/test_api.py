@@ -285,8 +285,9 @@ def test_the_balance_needs_the_same_few_queries_for_many_coupons(
         services.redeem_reward(member=rich_anna, reward=make_reward(kind, points_cost=10))
     url = f"/checkout/members/{anna.number}"
     till.get(url)
-    # key, rate window (two statements), member with customer, coupons with rewards, settings
-    with django_assert_num_queries(6):
+    # key, rate window (two statements), member with customer, coupons with rewards, settings,
+    # the member's tier
+    with django_assert_num_queries(7):
         response = till.get(url)
     assert len(response.json()["coupons"]) == 4
 

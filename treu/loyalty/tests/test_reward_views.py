@@ -183,8 +183,9 @@ def test_the_reward_list_needs_the_same_few_queries_for_many_rewards(
             services.add_partner_codes(reward=reward, text="A\nB\nC")
     client = client_of(marketer)
     client.get(reverse("loyalty:reward_list"))
-    # session, user, groups, permissions (user, group), rewards with their codes left, settings
-    with django_assert_num_queries(7):
+    # session, user, groups, permissions (user, group), rewards with their codes left, the
+    # tiers they are reserved for, settings
+    with django_assert_num_queries(8):
         response = client.get(reverse("loyalty:reward_list"))
     assert response.content.decode().count("noch 3 Codes") == 2
 

@@ -203,8 +203,9 @@ def test_the_member_page_needs_the_same_few_queries_for_a_long_ledger(
     url = reverse("loyalty:member_detail", args=[anna_member.pk])
     client.get(url)
     # session, user, groups, permissions (user + group), member, count, ledger page, settings,
-    # coupons, store credit, the rewards to redeem, stamp cards, stamp vouchers, tiers
-    with django_assert_num_queries(15):
+    # coupons, store credit, the rewards to redeem and the tiers they are reserved for, stamp
+    # cards, stamp vouchers, tiers
+    with django_assert_num_queries(16):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 24
     assert len(response.context["coupons"]) == 2 and len(response.context["credit_entries"]) == 1
