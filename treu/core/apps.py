@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from treu.core import registrations, roles  # noqa: F401
+        from treu.core import lookups, registrations, roles  # noqa: F401
+
+        lookups.register()
 
         roles.grant(roles.MARKETING, "core.view_capturedmail")

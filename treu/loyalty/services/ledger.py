@@ -53,12 +53,16 @@ def _lock_members(member_ids: Iterable[int]) -> dict[int, Member]:
     ids = sorted(set(member_ids))
     if not ids:
         return {}
-    return {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return {
+        m.pk: m for m in Member.objects.select_for_update().filter(pk__any_of=ids).order_by("pk")
+    }
 
 
 def _lock_members_of(customer_ids: Iterable[int]) -> dict[int, Member]:
     """The members of these customers, locked in id order, by customer id."""
-    locked = Member.objects.select_for_update().filter(customer_id__in=sorted(set(customer_ids)))
+    locked = Member.objects.select_for_update().filter(
+        customer_id__any_of=sorted(set(customer_ids))
+    )
     return {m.customer_id: m for m in locked.order_by("pk")}
 
 
@@ -148,7 +152,7 @@ def _release(members: dict[int, Member], *, now: datetime) -> int:
     if not members:
         return 0
     due = PointsEntry.objects.filter(
-        member_id__in=list(members), status=EntryStatus.PENDING, available_at__lte=now
+        member_id__any_of=list(members), status=EntryStatus.PENDING, available_at__lte=now
     )
     sums = dict(
         due.order_by().values("member_id").annotate(s=Sum("points")).values_list("member_id", "s")

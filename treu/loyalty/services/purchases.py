@@ -89,9 +89,9 @@ def _award(ids: list[int], program: ProgramSettings, *, now: datetime) -> int:
         if missing:
             members.update(_create_members(missing, program, now=now, source="loyalty"))
     done = set(
-        PointsEntry.objects.filter(order_id__in=list(by_order), kind=EntryKind.EARN).values_list(
-            "key", flat=True
-        )
+        PointsEntry.objects.filter(
+            order_id__any_of=list(by_order), kind=EntryKind.EARN
+        ).values_list("key", flat=True)
     )
     # A tier's earning multiplier scales the rate, so rounding still happens once per order.
     multipliers = tier_selectors.multipliers_of([m.pk for m in members.values()])
