@@ -74,8 +74,10 @@ class AnyOf(In):
         if not values:
             raise EmptyResultSet  # as for IN (): no row, and no query at all
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        array_type = _ARRAY_TYPE[_plain_type(self.lhs.output_field)]
-        return f"{lhs} = ANY(%s::{array_type})", (*lhs_params, values)
+        kind = _plain_type(self.lhs.output_field)
+        if kind is int:  # the array's text at once; psycopg would build it element by element
+            values = "{" + ",".join(map(str, values)) + "}"
+        return f"{lhs} = ANY(%s::{_ARRAY_TYPE[kind]})", (*lhs_params, values)
 
 
 class RelatedAnyOf(AnyOf, RelatedIn):
