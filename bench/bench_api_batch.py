@@ -22,6 +22,9 @@ before the generated history), so each new order also makes its member and earns
 afterwards every order must have earned and every balance must equal its ledger.
 
 Orders/s counts the time inside the client calls (the request bodies are built before).
+Each pass also prints, per call, the wall time, this process's CPU time and, when
+PostgreSQL runs on this machine, its backend's CPU time: on a shared machine the wall
+time says little, the split shows what a change did to Python and to the database.
 With DATABASE_URL unset a new SQLite file in a temporary directory is used and removed
 afterwards (--keep keeps it); on PostgreSQL the script exits non-zero when the first pass
 stays under 2,000 orders/s.
@@ -160,26 +163,73 @@ def points_check() -> tuple[int, int, int]:
     return earned, Member.objects.count(), mismatched
 
 
-def send(client, secret: str, bodies: list[bytes], *, key_prefix: str, expect: str) -> float:
+class Clock:
+    """Seconds inside the calls: wall time, this process's CPU and, when PostgreSQL runs on
+    this machine, its backend's CPU (/proc/<pid>/schedstat), so the split between Python and
+    the database is visible also when other work shares the machine."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = self.db = 0.0
+        self._schedstat = None
+
+    def watch_backend(self, connection) -> None:
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            path = Path(f"/proc/{cursor.fetchone()[0]}/schedstat")
+        if path.exists():  # the server is local (and we may read its process)
+            self._schedstat = path
+
+    def _backend(self) -> float:
+        if self._schedstat is None:
+            return 0.0
+        try:
+            return int(self._schedstat.read_text().split()[0]) / 1e9
+        except OSError:  # the connection was replaced: no figure rather than a wrong one
+            self._schedstat = None
+            return 0.0
+
+    def __enter__(self):
+        self._started = (time.monotonic(), time.process_time(), self._backend())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall, cpu, db = self._started
+        self.wall += time.monotonic() - wall
+        self.cpu += time.process_time() - cpu
+        self.db += self._backend() - db
+
+    def split(self, calls: int) -> str:
+        """Per call: wall, app CPU and (if measured) database CPU in ms."""
+        ms = 1000 / calls
+        text = f"per call {self.wall * ms:,.0f} ms wall, app CPU {self.cpu * ms:,.0f} ms"
+        if self._schedstat is not None:
+            text += f", database CPU {self.db * ms:,.0f} ms"
+        return text
+
+
+def send(
+    client, secret: str, bodies: list[bytes], *, key_prefix: str, expect: str, clock: Clock
+) -> float:
     """POST every body; check each answer; return the seconds spent inside the calls."""
-    seconds = 0.0
+    seconds = clock.wall
     for n, body in enumerate(bodies):
-        started = time.monotonic()
-        response = client.post(
-            "/api/v1/orders/batch",
-            body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {secret}",
-            HTTP_IDEMPOTENCY_KEY=f"{key_prefix}-{n}",
-        )
-        seconds += time.monotonic() - started
+        with clock:
+            response = client.post(
+                "/api/v1/orders/batch",
+                body,
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {secret}",
+                HTTP_IDEMPOTENCY_KEY=f"{key_prefix}-{n}",
+            )
         assert response.status_code == 200, (response.status_code, response.content[:500])
         if expect == "replayed":
             assert response.headers.get("Idempotent-Replayed") == "true", response.headers
             continue
         statuses = {item["status"] for item in response.json()["results"]}
         assert statuses == {expect}, (statuses, response.content[:500])
-    return seconds
+    return clock.wall - seconds
 
 
 def run(args) -> int:
@@ -221,12 +271,21 @@ def run(args) -> int:
     if args.points:
         start_points_programme()
     client = Client()
+    clocks = [Clock(), Clock(), Clock()]
+    for clock in clocks:
+        clock.watch_backend(connection)
     tag = random.Random().randrange(10**9)  # fresh keys, should the database be reused
-    first = send(client, secret, bodies, key_prefix=f"first-{tag}", expect="created")
+    first = send(
+        client, secret, bodies, key_prefix=f"first-{tag}", expect="created", clock=clocks[0]
+    )
     after_first = bench_ingest.counts()
-    replay = send(client, secret, bodies, key_prefix=f"first-{tag}", expect="replayed")
+    replay = send(
+        client, secret, bodies, key_prefix=f"first-{tag}", expect="replayed", clock=clocks[1]
+    )
     after_replay = bench_ingest.counts()
-    again = send(client, secret, bodies, key_prefix=f"again-{tag}", expect="unchanged")
+    again = send(
+        client, secret, bodies, key_prefix=f"again-{tag}", expect="unchanged", clock=clocks[2]
+    )
     after_again = bench_ingest.counts()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -236,9 +295,15 @@ def run(args) -> int:
           f"orders, {after_first['lines']:,} lines, {after_first['events']:,} events; "
           f"{len(bodies)} calls of {args.batch:,} orders ({megabytes:.1f} MiB JSON)")  # fmt: skip
     print(f"migrate       {migrate_seconds:.1f} s (not counted)")
+    calls = len(bodies)
     print(f"first         {orders / first:,.0f} orders/s ({first:.1f} s), customers included")
+    print(f"              {clocks[0].split(calls)}")
     print(f"replay        {orders / replay:,.0f} orders/s ({replay:.1f} s), same Idempotency-Keys")
+    print(f"              {clocks[1].split(calls)}")
     print(f"again         {orders / again:,.0f} orders/s ({again:.1f} s), new keys: all unchanged")
+    print(f"              {clocks[2].split(calls)}")
+    print(f"load average  {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) "
+          f"on {os.cpu_count()} cores")  # fmt: skip
     idempotent = after_first == after_replay == after_again
     print(f"idempotent    {'yes: replay and second pass wrote nothing' if idempotent else 'NO'} "
           f"({after_again})")  # fmt: skip

@@ -90,7 +90,7 @@ def lines_of_orders(order_ids: list[int], *, lock: bool = False) -> QuerySet[Ord
     happens wholly before or wholly after a cancellation or return.
     """
     qs = (
-        OrderLine.objects.filter(order_id__in=order_ids)
+        OrderLine.objects.filter(order_id__any_of=order_ids)
         .select_related("order")
         # What points are computed from; other fields load on access. A batch reads
         # thousands of lines: each field left out saves a value per instance.
@@ -135,7 +135,7 @@ def order_figures(
     until the caller's transaction ends, as `lines_of_orders` does; `placed_since` leaves
     out older orders without reading (or locking) them: imported history.
     """
-    orders = Order.objects.filter(pk__in=order_ids).order_by("pk")
+    orders = Order.objects.filter(pk__any_of=order_ids).order_by("pk")
     if placed_since is not None:
         orders = orders.filter(placed_at__gte=placed_since)
     if lock:
@@ -144,7 +144,7 @@ def order_figures(
     if not by_id:
         return []
     lines = (
-        OrderLine.objects.filter(order_id__in=list(by_id))
+        OrderLine.objects.filter(order_id__any_of=list(by_id))
         .order_by("order_id", "id")
         .values_list(*LineFigures._fields)
     )

@@ -14,7 +14,7 @@ from functools import partial
 from operator import itemgetter
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
 
@@ -46,6 +46,7 @@ def bulk_create_with_ids(model: type[M], objs: Sequence[M]) -> list[M]:
     # Plain str and int values pass unchanged through get_db_prep_save of text and integer
     # fields; skipping the call for them halves the cost per row.
     prepared = [(f, _PLAIN.get(f.get_internal_type())) for f in fields]
+    db = _connection()
     rows = []
     for obj in objs:
         for field in relations:  # a related object saved since it was assigned
@@ -57,7 +58,7 @@ def bulk_create_with_ids(model: type[M], objs: Sequence[M]) -> list[M]:
         for field, plain in prepared:
             value = field.pre_save(obj, True)
             if value is None or type(value) is not plain:
-                value = field.get_db_prep_save(value, connection)
+                value = field.get_db_prep_save(value, db)
             row.append(value)
         rows.append(row)
     _check_atomic()
@@ -72,6 +73,12 @@ def bulk_create_with_ids(model: type[M], objs: Sequence[M]) -> list[M]:
         obj._state.adding = False
         obj._state.db = alias
     return objs
+
+
+def _connection():
+    """The connection `connection` stands for, looked up once: each attribute read through
+    Django's proxy is a context-local lookup (~5 µs), and preparing a value reads several."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def _check_atomic() -> None:
@@ -114,11 +121,9 @@ def update_rows(
         return 0
     opts = model._meta
     columns = [opts.get_field(name) for name in fields]
+    db = _connection()
     rows = [
-        (
-            obj.pk,
-            *(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns),
-        )
+        (obj.pk, *(field.get_db_prep_save(getattr(obj, field.attname), db) for field in columns))
         for obj in objs
     ]
     return _update(model, columns, rows)
@@ -203,7 +208,7 @@ def _update(
     table, pk = qn(opts.db_table), qn(opts.pk.column)
     if vendor == "postgresql":
         width = len(columns) + 1
-        arrays = [[row[n] for row in rows] for n in range(width)]
+        arrays = [_pg_array([row[n] for row in rows]) for n in range(width)]
         unnest = ", ".join(
             f"%s::{field.cast_db_type(connection)}[]" for field in [opts.pk, *columns]
         )
@@ -235,6 +240,24 @@ def _update(
             cursor.executemany(sql, params)
             return cursor.rowcount
     raise NotImplementedError(vendor)  # pragma: no cover - treu runs on these two
+
+
+def _pg_array(values: list) -> list | str:
+    """A column of values for `unnest(%s::type[])`: ints and aware datetimes as the array's
+    text ('{1,2,NULL}'), which psycopg would otherwise build in Python element by element
+    (~3 µs each); any other column as the list, for psycopg to adapt."""
+    items = []
+    for value in values:
+        kind = type(value)
+        if kind is int:
+            items.append(str(value))
+        elif kind is datetime and value.tzinfo is not None:
+            items.append(value.isoformat())  # digits, '-', ':', '.', 'T', '+': no quoting
+        elif value is None:
+            items.append("NULL")
+        else:
+            return values
+    return "{" + ",".join(items) + "}"
 
 
 def _doubled(values: Sequence, twice: list[bool]) -> list:

@@ -101,7 +101,7 @@ def existing_customer_ids(customer_ids: Iterable[int]) -> set[int]:
     ids = set(customer_ids)
     if not ids:
         return set()
-    return set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return set(Customer.objects.filter(pk__any_of=ids).values_list("pk", flat=True))
 
 
 def customer_by_email(email: str) -> Customer | None:

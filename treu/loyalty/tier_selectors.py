@@ -131,7 +131,7 @@ def multipliers_of(member_ids: list[int]) -> dict[int, Decimal]:
         return {}  # most shops: no list of a thousand member ids to send
     return dict(
         MemberTier.objects.filter(
-            member_id__in=member_ids, tier__earning_multiplier__gt=1
+            member_id__any_of=member_ids, tier__earning_multiplier__gt=1
         ).values_list("member_id", "tier__earning_multiplier")
     )
 

@@ -200,7 +200,7 @@ class _OrderBatch:
             ids_by_shop[data.shop.pk].append(data.external_id)
         wanted = Q()
         for shop_id, external_ids in ids_by_shop.items():
-            wanted |= Q(shop_id=shop_id, external_id__in=external_ids)
+            wanted |= Q(shop_id=shop_id, external_id__any_of=external_ids)
         return {
             (order.shop_id, order.external_id): order
             for order in Order.objects.select_for_update().filter(wanted).order_by()
@@ -213,7 +213,7 @@ class _OrderBatch:
         if not order_ids:
             return lines
         rows = (
-            OrderLine.objects.filter(order_id__in=order_ids)
+            OrderLine.objects.filter(order_id__any_of=order_ids)
             .order_by("order_id", "id")
             .values_list(
                 "order_id", "external_id", "sku", "title", "quantity", "unit_price_cents",
@@ -229,7 +229,7 @@ class _OrderBatch:
         if not at_risk:
             return changed
         returned = set(
-            Return.objects.filter(order_id__in=at_risk).values_list("order_id", flat=True)
+            Return.objects.filter(order_id__any_of=at_risk).values_list("order_id", flat=True)
         )
         kept = []
         for c in changed:

@@ -60,7 +60,7 @@ def refresh_customer_summaries(customer_ids: Iterable[int | None]) -> None:
     if not ids:
         return
     rows = (
-        Order.objects.filter(customer_id__in=ids)
+        Order.objects.filter(customer_id__any_of=ids)
         .exclude(status=OrderStatus.CANCELLED)
         .order_by()  # the default ordering would end up in the GROUP BY
         .values("customer_id")

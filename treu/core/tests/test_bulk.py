@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import transaction
@@ -102,3 +102,22 @@ def test_combined_values_fold_into_the_stored_ones():
 def test_an_unknown_way_to_combine_is_refused():
     with pytest.raises(ValueError, match="average"):
         combine_values(Customer, [("order_count", "average")], [(1, 2)])
+
+
+def test_updated_values_are_stored_exactly_as_given():
+    # Integer and datetime columns go to PostgreSQL as the array's text, others as lists.
+    from zoneinfo import ZoneInfo
+
+    from treu.core.bulk import update_values
+
+    anna, ben = CustomerFactory(), CustomerFactory(last_order_at=NOW)
+    berlin = datetime(2024, 3, 31, 3, 30, 0, 123456, tzinfo=ZoneInfo("Europe/Berlin"))
+    rows = [
+        (anna.pk, berlin, 7, 'Änne "A" {x}, y'),
+        (ben.pk, None, 0, "Ben"),
+    ]
+    assert update_values(Customer, ["last_order_at", "order_count", "first_name"], rows) == 2
+    anna.refresh_from_db()
+    ben.refresh_from_db()
+    assert (anna.last_order_at, anna.order_count, anna.first_name) == (berlin, 7, rows[0][3])
+    assert (ben.last_order_at, ben.order_count, ben.first_name) == (None, 0, "Ben")

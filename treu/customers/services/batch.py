@@ -170,14 +170,14 @@ class _CustomerBatch:
         if ids_by_shop:
             wanted = Q()
             for shop_id, external_ids in ids_by_shop.items():
-                wanted |= Q(shop_id=shop_id, external_id__in=external_ids)
+                wanted |= Q(shop_id=shop_id, external_id__any_of=external_ids)
             for link in ExternalId.objects.select_related("customer").filter(wanted):
                 customer = known.setdefault(link.customer_id, link.customer)
                 self.by_link[(link.shop_id, link.external_id)] = customer
         # Emails are unique: those of customers found by their shop id need no second look.
         emails -= {customer.email for customer in known.values()}
         if emails:
-            for customer in Customer.objects.filter(email__in=emails):
+            for customer in Customer.objects.filter(email__any_of=emails):
                 known.setdefault(customer.pk, customer)
         for customer in known.values():
             if customer.email:

@@ -92,7 +92,7 @@ def _award(ids: list[int], rules: list[_Rule], program: ProgramSettings, *, now:
         if missing:
             members.update(_create_members(missing, program, now=now, source="loyalty"))
     done = set(
-        StampEntry.objects.filter(order_id__in=ids, kind=StampEntryKind.PURCHASE).values_list(
+        StampEntry.objects.filter(order_id__any_of=ids, kind=StampEntryKind.PURCHASE).values_list(
             "key", flat=True
         )
     )
