@@ -1,0 +1,56 @@
+"""Formatting of KPI values by their kind, and the shading of heatmap cells."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.translation import ngettext, pgettext
+
+from treu.core.templatetags.treu_ui import eur, percent
+
+register = template.Library()
+
+
+def _number(value, decimals: int) -> str:
+    return formats.number_format(float(value), decimal_pos=decimals, use_l10n=True)
+
+
+@register.filter
+def metric(value, kind: str) -> str:
+    """A KPI value as the reader sees it: '28,4 %', '30,55 €', '1,42', '51 Tage', '1.234'."""
+    if value is None or value == "":
+        return "–"
+    if kind == "percent":
+        return percent(value)
+    if kind == "cents":
+        return eur(value)
+    if kind == "ratio":
+        return _number(value, 2)
+    if kind == "days":
+        days = round(float(value))
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": _number(value, 0)}
+    return formats.number_format(int(value), use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def delta(value, kind: str) -> str:
+    """A change: percentage points for rates ('+2,1 Pp.'), relative for the rest ('−3,0 %')."""
+    if value is None or value == "":
+        return "–"
+    sign = "+" if value > 0 else ("\u2212" if value < 0 else "±")
+    if kind == "percent":
+        unit = pgettext("percentage points", "pp")
+        return f"{sign}{_number(abs(value) * 100, 1)}\u00a0{unit}"
+    return f"{sign}{percent(abs(value))}"
+
+
+@register.simple_tag
+def heat(share) -> str:
+    """Inline style for a heatmap cell: the darker, the bigger the share (0–100 %)."""
+    if share is None:
+        return ""
+    strength = min(max(float(share), 0.0), 1.0)
+    alpha = round(0.08 + 0.85 * strength, 2) if strength > 0 else 0
+    ink = "#fff" if alpha > 0.55 else "inherit"
+    return format_html("background-color: rgba(122, 74, 42, {}); color: {}", alpha, ink)
