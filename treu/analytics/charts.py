@@ -9,15 +9,15 @@ from django.utils.translation import gettext as _
 
 from treu.analytics.selectors import Dashboard
 from treu.backoffice.charts import TrendChart, trend_chart
-from treu.core.templatetags.treu_ui import eur, percent
+from treu.core.money import format_euro
 
 
 def _pct(value) -> str:
-    return percent(value, 0)
+    return f"{round(value * 100)}\u00a0%"
 
 
 def _eur(value) -> str:
-    return eur(round(value)) if value is not None else "–"
+    return format_euro(round(value)) if value is not None else "–"
 
 
 def _count(value) -> str:

@@ -108,7 +108,11 @@ class Computed:
 def clear() -> None:
     tables = [_table(model) for model in AGGREGATE_MODELS]
     if connection.vendor == "postgresql":  # no row-by-row delete of a million rows
+        # TRUNCATE refuses while deferred foreign-key checks of this transaction are pending
+        # (rows of these tables changed earlier in it): run them now, then defer again.
+        _run("SET CONSTRAINTS ALL IMMEDIATE")
         _run(f"TRUNCATE {', '.join(tables)}")
+        _run("SET CONSTRAINTS ALL DEFERRED")
         return
     for table in tables:
         _run(f"DELETE FROM {table}")  # noqa: S608 - our own table names

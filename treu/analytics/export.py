@@ -80,8 +80,8 @@ def cohort_table(rows: list[selectors.CohortRow]) -> tuple[list[str], list[list[
     out = []
     for row in rows:
         line = [f"{row.cohort:%Y-%m}", str(row.size), _euro(row.revenue_cents)]
-        for _offset, customers, cents, _share, _url in row.cells:
-            line += [str(customers), _euro(cents)]
+        for cell in row.cells:
+            line += [str(cell.customers), _euro(cell.revenue_cents)]
         out.append(line)
     return header, out
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from treu.analytics import metrics, rfm
@@ -33,6 +34,7 @@ from treu.analytics.models import (
     month_index,
     month_start,
 )
+from treu.core.money import format_euro
 
 PERIODS = {1: _("Month"), 3: _("Quarter"), 12: _("12 months")}
 TREND_MONTHS = 24
@@ -339,12 +341,57 @@ def _cards(settings, period, month, current, previous, previous_year, by_key) ->
 
 
 @dataclass(frozen=True)
+class HeatCell:
+    offset: int
+    customers: int
+    revenue_cents: int
+    share: Fraction | None
+    url: str
+
+    @property
+    def text(self) -> str:
+        """The share as whole percent: the heatmap has ~700 cells, so no template filter."""
+        return "–" if self.share is None else f"{round(self.share * 100)}\u00a0%"
+
+    @property
+    def style(self) -> str:
+        """Background strength by share (0–100 %); white ink on the dark cells."""
+        if not self.share:
+            return ""
+        strength = min(float(self.share), 1.0)
+        alpha = round(0.08 + 0.85 * strength, 2)
+        ink = "#fff" if alpha > 0.55 else "inherit"
+        return f"background-color: rgba(122, 74, 42, {alpha}); color: {ink}"
+
+
+@dataclass(frozen=True)
 class CohortRow:
     cohort: date
     cohort_index: int
     size: int
     revenue_cents: int  # in the first month
-    cells: list[tuple[int, int, int, Fraction | None, str]]  # offset, customers, cents, share, url
+    cells: list[HeatCell]
+    by: str  # "customers" or "revenue"
+
+    @property
+    def cells_html(self) -> str:
+        """The row's cells as HTML: ~700 cells through the template engine cost more than
+        the rest of the page, so they are joined here (every value escaped)."""
+        return format_html_join(
+            "",
+            '<td class="num" style="{}"><a href="{}" title="{}">{}</a></td>',
+            (
+                (
+                    cell.style,
+                    cell.url,
+                    format_euro(cell.revenue_cents)
+                    if self.by == "revenue"
+                    else f"{cell.customers} / {self.size}",
+                    cell.text,
+                )
+                for cell in self.cells
+            ),
+        )
 
 
 def cohorts(*, by: str = "customers") -> list[CohortRow]:
@@ -356,12 +403,14 @@ def cohorts(*, by: str = "customers") -> list[CohortRow]:
     grouped: dict[int, dict[int, CohortCell]] = {}
     for cell in cells.order_by("cohort_index", "offset"):
         grouped.setdefault(cell.cohort_index, {})[cell.offset] = cell
+    base = reverse("analytics:customers")
     rows = []
     for index in sorted(grouped):
         by_offset = grouped[index]
         first = by_offset.get(0)
         size = first.customers if first else 0
         base_revenue = first.revenue_cents if first else 0
+        month = f"{month_start(index):%Y-%m}"
         row_cells = []
         for offset in range(0, last - index + 1):
             cell = by_offset.get(offset)
@@ -372,9 +421,9 @@ def cohorts(*, by: str = "customers") -> list[CohortRow]:
                 if by == "revenue"
                 else metrics.ratio(customers, size)
             )
-            link = drill_url("cohort", month=index, period=1, offset=offset)
-            row_cells.append((offset, customers, cents, share, link))
-        rows.append(CohortRow(month_start(index), index, size, base_revenue, row_cells))
+            query = f"metric=cohort&month={month}&period=1&offset={offset}"
+            row_cells.append(HeatCell(offset, customers, cents, share, f"{base}?{query}"))
+        rows.append(CohortRow(month_start(index), index, size, base_revenue, row_cells, by))
     return rows
 
 

@@ -1,10 +1,9 @@
-"""Formatting of KPI values by their kind, and the shading of heatmap cells."""
+"""Formatting of KPI values by their kind."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils import formats
-from django.utils.html import format_html
 from django.utils.translation import ngettext, pgettext
 
 from treu.core.templatetags.treu_ui import eur, percent
@@ -43,14 +42,3 @@ def delta(value, kind: str) -> str:
         unit = pgettext("percentage points", "pp")
         return f"{sign}{_number(abs(value) * 100, 1)}\u00a0{unit}"
     return f"{sign}{percent(abs(value))}"
-
-
-@register.simple_tag
-def heat(share) -> str:
-    """Inline style for a heatmap cell: the darker, the bigger the share (0–100 %)."""
-    if share is None:
-        return ""
-    strength = min(max(float(share), 0.0), 1.0)
-    alpha = round(0.08 + 0.85 * strength, 2) if strength > 0 else 0
-    ink = "#fff" if alpha > 0.55 else "inherit"
-    return format_html("background-color: rgba(122, 74, 42, {}); color: {}", alpha, ink)

@@ -195,9 +195,10 @@ def test_cohorts_count_customers_and_revenue_by_months_since_the_first_order():
     assert cells == {(1, 0): (2, 3000), (1, 2): (1, 3000)}
     rows = selectors.cohorts()
     assert rows[0].size == 2
-    assert [share for _o, _n, _c, share, _u in rows[0].cells[:3]] == [1, 0, Fraction(1, 2)]
+    assert [cell.share for cell in rows[0].cells[:3]] == [1, 0, Fraction(1, 2)]
+    assert [cell.text for cell in rows[0].cells[:3]] == ["100\u00a0%", "0\u00a0%", "50\u00a0%"]
     by_revenue = selectors.cohorts(by="revenue")
-    assert by_revenue[0].cells[2][3] == 1  # 3000 in month 2 against 3000 in month 0
+    assert by_revenue[0].cells[2].share == 1  # 3000 in month 2 against 3000 in month 0
 
 
 def test_simple_clv_uses_aov_frequency_and_lifetime_from_the_rolling_year():
