@@ -93,8 +93,8 @@ def settings_view(request):
     return render(request, "analytics/settings.html", {"form": form, "current": current})
 
 
+@staff_view("analytics.recompute_analytics")  # first: strangers see the login, not a 405
 @require_POST
-@staff_view("analytics.recompute_analytics")
 def recompute(request):
     services.request_recompute(by=request.user)
     messages.success(request, _("The figures are being recomputed; reload the page in a moment."))
