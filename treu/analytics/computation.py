@@ -39,6 +39,7 @@ from treu.analytics.models import (
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerTotals,
     PeriodFigures,
     RfmCell,
     SegmentFigures,
@@ -59,6 +60,7 @@ AGGREGATE_MODELS = (
     CustomerMonth,
     ActivitySpell,
     CustomerFigures,
+    CustomerTotals,
     SegmentFigures,
     SegmentMove,
     RfmCell,
@@ -108,11 +110,7 @@ class Computed:
 def clear() -> None:
     tables = [_table(model) for model in AGGREGATE_MODELS]
     if connection.vendor == "postgresql":  # no row-by-row delete of a million rows
-        # TRUNCATE refuses while deferred foreign-key checks of this transaction are pending
-        # (rows of these tables changed earlier in it): run them now, then defer again.
-        _run("SET CONSTRAINTS ALL IMMEDIATE")
         _run(f"TRUNCATE {', '.join(tables)}")
-        _run("SET CONSTRAINTS ALL DEFERRED")
         return
     for table in tables:
         _run(f"DELETE FROM {table}")  # noqa: S608 - our own table names
@@ -154,6 +152,10 @@ def compute(*, now: datetime, window: int) -> Computed:
     The orders are read in one grouped pass (per customer and month) and one small one
     (guest orders); everything else comes from that `CustomerMonth` table.
     """
+    if connection.vendor == "postgresql":
+        # The big CASE expressions would be JIT-compiled on every run: a second and more
+        # of compiling for statements that run once (SET LOCAL: this transaction only).
+        _run("SET LOCAL jit = off")
     clear()
     _check_sqlite_localtime()
     facts_sql, facts_params = commerce_selectors.live_order_facts(
@@ -202,14 +204,14 @@ def compute(*, now: datetime, window: int) -> Computed:
     return result
 
 
-# The three RFM snapshots: (prefix of the CustomerFigures columns, recency column,
-# frequency column, money column, the segment column written).
+# The three RFM snapshots: (recency column, frequency column, money column) of CustomerTotals,
+# the CustomerFigures column of the segment, and whether a customer had ordered by then.
 SNAPSHOTS = (
-    ("", "last_order_at", "orders", "revenue_cents", "segment"),
-    ("month_end_", "month_end_last_order_at", "month_end_orders", "month_end_revenue_cents",
-     "month_end_segment"),
-    ("previous_", "previous_last_order_at", "previous_orders", "previous_revenue_cents",
-     "previous_segment"),
+    ("last_at", "orders", "revenue_cents", "segment", None),
+    ("month_end_last_at", "month_end_orders", "month_end_revenue_cents", "month_end_segment",
+     "month_end_orders > 0"),
+    ("previous_last_at", "previous_orders", "previous_revenue_cents", "previous_segment",
+     "previous_orders > 0"),
 )  # fmt: skip
 
 
@@ -217,66 +219,91 @@ def _customer_figures(facts: str, facts_params, *, current: int) -> None:
     """One row per customer: lifetime figures, the second order, RFM now and at the last
     two month ends.
 
-    Read from `CustomerMonth`: one window pass numbering each customer's months and one
-    GROUP BY write the rows; no join between intermediate results, so nothing grows faster
-    than the data. Only customers with three or more orders in their first month need the
-    orders themselves, to find the exact second one (an index lookup each). The scores
-    follow in `_score_customers`.
+    From `CustomerMonth`: one window pass numbering each customer's months and one GROUP BY
+    write `CustomerTotals`; a narrow sort per score finds the quintile thresholds; one
+    INSERT writes every `CustomerFigures` row with its scores and segments. No join between
+    intermediate results and no UPDATE of indexed rows, so nothing grows faster than the
+    data. Only customers with three or more orders in their first month need the orders
+    themselves, to find the exact second one (an index lookup each).
     """
-    cm, cf = _table(CustomerMonth), _table(CustomerFigures)
+    cm, totals, cf = _table(CustomerMonth), _table(CustomerTotals), _table(CustomerFigures)
 
     def as_of(prefix: str, before: int) -> str:
         return (
-            f"MAX(CASE WHEN month_index < {before} THEN last_at END) AS {prefix}last_order_at, "
-            f"SUM(CASE WHEN month_index < {before} THEN orders ELSE 0 END) AS {prefix}orders, "
+            f"MAX(CASE WHEN month_index < {before} THEN last_at END), "
+            f"SUM(CASE WHEN month_index < {before} THEN orders ELSE 0 END), "
             f"SUM(CASE WHEN month_index < {before} THEN revenue_cents ELSE 0 END)"
-            f" AS {prefix}revenue_cents"
         )
 
-    second = (
-        f"(SELECT s.placed_at FROM {facts} s WHERE s.customer_id = per.customer_id"  # noqa: S608
-        " ORDER BY s.placed_at, s.id LIMIT 1 OFFSET 1)"
-    )
-    days = _days_between("first_at", "second_at")
-    sql = f"""
-    WITH numbered AS (
-        SELECT customer_id, month_index, orders, revenue_cents, first_at, last_at,
-               ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY month_index) AS rn
-        FROM {cm}
-    ),
-    per AS (
-        SELECT customer_id, MIN(month_index) AS first_month, MIN(first_at) AS first_at,
-               MAX(last_at) AS last_at, SUM(orders) AS orders, SUM(revenue_cents) AS revenue,
-               MAX(CASE WHEN rn = 1 THEN orders END) AS first_orders,
-               MAX(CASE WHEN rn = 1 THEN last_at END) AS first_month_last_at,
-               MAX(CASE WHEN rn = 2 THEN first_at END) AS next_month_first_at,
-               MAX(CASE WHEN rn = 2 THEN month_index END) AS next_month,
+    _run(
+        f"""
+        WITH numbered AS (
+            SELECT customer_id, month_index, orders, revenue_cents, first_at, last_at,
+                   ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY month_index) AS rn
+            FROM {cm}
+        )
+        INSERT INTO {totals} (customer_id, first_month, first_at, last_at, orders, revenue_cents,
+                              first_month_orders, first_month_last_at, next_month_first_at,
+                              next_month, month_end_last_at, month_end_orders,
+                              month_end_revenue_cents, previous_last_at, previous_orders,
+                              previous_revenue_cents)
+        SELECT customer_id, MIN(month_index), MIN(first_at), MAX(last_at), SUM(orders),
+               SUM(revenue_cents), MAX(CASE WHEN rn = 1 THEN orders END),
+               MAX(CASE WHEN rn = 1 THEN last_at END), MAX(CASE WHEN rn = 2 THEN first_at END),
+               MAX(CASE WHEN rn = 2 THEN month_index END),
                {as_of("month_end_", current)}, {as_of("previous_", current - 1)}
         FROM numbered GROUP BY customer_id
-    ),
-    dated AS (
-        SELECT per.*,
-               CASE WHEN first_orders >= 3 THEN {second}
-                    WHEN first_orders = 2 THEN first_month_last_at
-                    ELSE next_month_first_at END AS second_at,
-               CASE WHEN first_orders >= 2 THEN first_month ELSE next_month END AS second_month
-        FROM per
+        """  # noqa: S608 - table names and integers only
     )
-    INSERT INTO {cf} (customer_id, first_order_at, second_order_at, last_order_at, first_month,
-                      second_month, orders, revenue_cents, days_to_second,
-                      month_end_orders, month_end_revenue_cents, month_end_last_order_at,
-                      previous_orders, previous_revenue_cents, previous_last_order_at,
-                      recency_score, frequency_score, monetary_score, fm_score, segment,
-                      month_end_segment, previous_segment)
-    SELECT customer_id, first_at, second_at, last_at, first_month, second_month, orders, revenue,
-           CASE WHEN second_at IS NULL THEN NULL ELSE {days} END,
-           month_end_orders, month_end_revenue_cents, month_end_last_order_at,
-           previous_orders, previous_revenue_cents, previous_last_order_at,
-           1, 1, 1, 1, '', '', ''
-    FROM dated
-    """  # noqa: S608 - table names and fixed SQL only; values are parameters
-    _run(sql, facts_params)
-    _score_customers()
+    counts = _run(
+        "SELECT COUNT(*), SUM(CASE WHEN month_end_orders > 0 THEN 1 ELSE 0 END),"  # noqa: S608
+        f" SUM(CASE WHEN previous_orders > 0 THEN 1 ELSE 0 END) FROM {totals}"
+    )[0]
+    columns, params = [], []
+    for (r_col, f_col, m_col, _segment, ordered), n in zip(SNAPSHOTS, counts, strict=True):
+        n = int(n or 0)
+        if not n:
+            columns += ["1", "1", "1", "1", "''"]
+            continue
+        where = ordered or "orders > 0"
+        r, r_values = _score_sql(r_col, _thresholds(r_col, where, n))
+        f, f_values = _score_sql(f_col, _thresholds(f_col, where, n))
+        m, m_values = _score_sql(m_col, _thresholds(m_col, where, n))
+        fm = f"(({f}) + ({m}) + 1) / 2"
+        segment = rfm.segment_case_sql(r, fm)
+        if ordered:
+            segment = f"CASE WHEN {ordered} THEN {segment} ELSE '' END"
+        columns += [r, f, m, fm, segment]
+        if not ordered:  # the current snapshot writes its scores too
+            params += [*r_values, *f_values, *m_values, *f_values, *m_values]
+        params += [*r_values, *f_values, *m_values]  # the segment
+    now_scores = ", ".join(columns[:5])
+    month_end_segment, previous_segment = columns[9], columns[14]
+    second = (
+        f"(SELECT s.placed_at FROM {facts} s WHERE s.customer_id = t.customer_id"  # noqa: S608
+        " ORDER BY s.placed_at, s.id LIMIT 1 OFFSET 1)"
+    )
+    second_at = (
+        f"CASE WHEN first_month_orders >= 3 THEN {second}"
+        " WHEN first_month_orders = 2 THEN first_month_last_at ELSE next_month_first_at END"
+    )
+    days = _days_between("first_at", "second_at")
+    _run(
+        f"""
+        INSERT INTO {cf} (customer_id, first_order_at, second_order_at, last_order_at,
+                          first_month, second_month, orders, revenue_cents, days_to_second,
+                          recency_score, frequency_score, monetary_score, fm_score, segment,
+                          month_end_segment, previous_segment)
+        SELECT customer_id, first_at, second_at, last_at, first_month,
+               CASE WHEN first_month_orders >= 2 THEN first_month ELSE next_month END,
+               orders, revenue_cents,
+               CASE WHEN second_at IS NULL THEN NULL ELSE {days} END,
+               {now_scores}, {month_end_segment}, {previous_segment}
+        FROM (SELECT t.*, {second_at} AS second_at FROM {totals} t) dated
+        """,  # noqa: S608 - table names and fixed SQL only; values are parameters
+        [*_adapt(params), *facts_params],
+    )
+    _run(f"DELETE FROM {totals}")  # noqa: S608 - work table, empty outside a recompute
 
 
 def _thresholds(column: str, where: str, n: int) -> list:
@@ -284,15 +311,14 @@ def _thresholds(column: str, where: str, n: int) -> list:
 
     Equivalent to the quintile of the rank (rfm.quintile): a value's rank − 1 is the count
     of smaller values, and 5 × (rank − 1) ≥ (k − 1) × n exactly when the value exceeds the
-    one at sorted position ⌈(k − 1) × n / 5⌉ − 1. One narrow sort per column instead of a
-    window over the wide rows.
+    one at sorted position ⌈(k − 1) × n / 5⌉ (1-based). One narrow sort per column.
     """
-    positions = [-(-(k - 1) * n // 5) for k in range(2, 6)]  # 1-based positions
-    cf = _table(CustomerFigures)
+    positions = [-(-(k - 1) * n // 5) for k in range(2, 6)]
+    totals = _table(CustomerTotals)
     found = dict(
         _run(
             f"SELECT rn, v FROM (SELECT {column} AS v,"  # noqa: S608
-            f" ROW_NUMBER() OVER (ORDER BY {column}) AS rn FROM {cf} WHERE {where}) ranked"
+            f" ROW_NUMBER() OVER (ORDER BY {column}) AS rn FROM {totals} WHERE {where}) ranked"
             f" WHERE rn IN ({', '.join(str(p) for p in positions)})"
         )
     )
@@ -301,42 +327,6 @@ def _thresholds(column: str, where: str, n: int) -> list:
 
 def _score_sql(column: str, thresholds: list) -> tuple[str, list]:
     return " + ".join(["1", *[f"CASE WHEN {column} > %s THEN 1 ELSE 0 END"] * 4]), thresholds
-
-
-def _score_customers() -> None:
-    """Quintile scores of the three snapshots, then their segments: two UPDATE passes."""
-    cf = _table(CustomerFigures)
-    counts = _run(
-        "SELECT COUNT(*), SUM(CASE WHEN month_end_orders > 0 THEN 1 ELSE 0 END),"  # noqa: S608
-        f" SUM(CASE WHEN previous_orders > 0 THEN 1 ELSE 0 END) FROM {cf}"
-    )[0]
-    sets, params = [], []
-    for (prefix, r_col, f_col, m_col, _segment), n in zip(SNAPSHOTS, counts, strict=True):
-        n = int(n or 0)
-        if not n:
-            continue
-        where = f"{f_col} > 0"
-        r, r_values = _score_sql(r_col, _thresholds(r_col, where, n))
-        f, f_values = _score_sql(f_col, _thresholds(f_col, where, n))
-        m, m_values = _score_sql(m_col, _thresholds(m_col, where, n))
-        if not prefix:
-            sets += [f"recency_score = {r}", f"frequency_score = {f}", f"monetary_score = {m}"]
-            params += [*r_values, *f_values, *m_values]
-        else:
-            sets += [
-                f"{prefix}recency_score = CASE WHEN {where} THEN {r} END",
-                f"{prefix}fm_score = CASE WHEN {where} THEN (({f}) + ({m}) + 1) / 2 END",
-            ]
-            params += [*r_values, *f_values, *m_values]
-    if not sets:
-        return
-    _run(f"UPDATE {cf} SET {', '.join(sets)}", _adapt(params))  # noqa: S608
-    fm = "(frequency_score + monetary_score + 1) / 2"
-    segments = [f"fm_score = {fm}", f"segment = {rfm.segment_case_sql('recency_score', fm)}"]
-    for prefix in ("month_end_", "previous_"):
-        case = rfm.segment_case_sql(f"{prefix}recency_score", f"{prefix}fm_score")
-        segments.append(f"{prefix}segment = COALESCE({case}, '')")
-    _run(f"UPDATE {cf} SET {', '.join(segments)}")  # noqa: S608
 
 
 def _adapt(values: list) -> list:

@@ -306,8 +306,14 @@ class CohortCell(models.Model):
 class CustomerMonth(models.Model):
     """A customer's orders and revenue in one month: the work table the figures come from."""
 
+    # No constraint in the database: a million rows are written per recompute without a
+    # lookup each; Django still deletes them with their customer (on_delete=CASCADE).
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     month_index = models.IntegerField()
     orders = models.PositiveIntegerField()
@@ -338,7 +344,11 @@ class ActivitySpell(models.Model):
     """
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,  # see CustomerMonth
     )
     spell_no = models.PositiveIntegerField()
     first_month = models.IntegerField()
@@ -356,6 +366,45 @@ class ActivitySpell(models.Model):
         return f"{self.customer_id}: {self.first_month}–{self.last_month}"
 
 
+class CustomerTotals(models.Model):
+    """Work table of the recompute, empty outside it: a customer's totals from their months
+    (lifetime, and as of the last two month ends), the input of the RFM scores.
+
+    Kept apart from `CustomerFigures` so the scores are written with the rows, never by an
+    UPDATE of a million indexed rows; no foreign-key constraint, for the same reason.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        primary_key=True,
+    )
+    first_month = models.IntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    orders = models.PositiveIntegerField()
+    revenue_cents = models.BigIntegerField()
+    first_month_orders = models.PositiveIntegerField()
+    first_month_last_at = models.DateTimeField()
+    next_month = models.IntegerField(null=True)
+    next_month_first_at = models.DateTimeField(null=True)
+    month_end_last_at = models.DateTimeField(null=True)
+    month_end_orders = models.PositiveIntegerField()
+    month_end_revenue_cents = models.BigIntegerField()
+    previous_last_at = models.DateTimeField(null=True)
+    previous_orders = models.PositiveIntegerField()
+    previous_revenue_cents = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("customer totals")
+        verbose_name_plural = _("customer totals")
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
+
+
 class CustomerFigures(models.Model):
     """One customer's lifetime figures and RFM scores, as of the last recompute.
 
@@ -364,7 +413,11 @@ class CustomerFigures(models.Model):
     """
 
     customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", primary_key=True
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        primary_key=True,
+        db_constraint=False,  # see CustomerMonth
     )
     first_order_at = models.DateTimeField(_("first order"))
     second_order_at = models.DateTimeField(_("second order"), null=True)
@@ -379,18 +432,8 @@ class CustomerFigures(models.Model):
     monetary_score = models.PositiveSmallIntegerField(_("M"))
     fm_score = models.PositiveSmallIntegerField(_("FM"))
     segment = models.CharField(_("segment"), max_length=24, choices=Segment.choices)
-    # For the month-over-month moves: the figures and segment at the end of the last complete
-    # month and at the end of the month before ("" = no order by then).
-    month_end_orders = models.PositiveIntegerField(default=0)
-    month_end_revenue_cents = models.BigIntegerField(default=0)
-    month_end_last_order_at = models.DateTimeField(null=True)
-    previous_orders = models.PositiveIntegerField(default=0)
-    previous_revenue_cents = models.BigIntegerField(default=0)
-    previous_last_order_at = models.DateTimeField(null=True)
-    month_end_recency_score = models.PositiveSmallIntegerField(null=True)
-    month_end_fm_score = models.PositiveSmallIntegerField(null=True)
-    previous_recency_score = models.PositiveSmallIntegerField(null=True)
-    previous_fm_score = models.PositiveSmallIntegerField(null=True)
+    # For the month-over-month moves: the segment at the end of the last complete month and
+    # at the end of the month before ("" = no order by then).
     month_end_segment = models.CharField(
         _("segment at the end of last month"), max_length=24, choices=Segment.choices, blank=True
     )

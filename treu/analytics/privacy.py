@@ -8,6 +8,7 @@ from treu.analytics.models import (
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerTotals,
     PeriodFigures,
     RecomputeRun,
     RfmCell,
@@ -49,6 +50,13 @@ privacy.register(
     fields=["first_month", "last_month"],
     erasure=privacy.Erasure.DELETE,
     retention=RETENTION,
+)
+privacy.register(
+    CustomerTotals,
+    customer="customer",
+    fields=["orders", "revenue_cents"],
+    erasure=privacy.Erasure.DELETE,
+    retention="Arbeitstabelle der Neuberechnung, außerhalb davon leer.",
 )
 for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
     privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")

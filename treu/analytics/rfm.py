@@ -73,10 +73,13 @@ def segment_of(recency: int, frequency: int, monetary: int) -> Segment:
 
 
 def segment_case_sql(r: str, fm: str) -> str:
-    """The grid as a SQL CASE over the column expressions `r` and `fm` (same on every DB)."""
+    """The grid as a SQL CASE over the expressions `r` and `fm` (same on every DB).
+
+    A simple CASE on r × 10 + fm: each expression is evaluated once per row, not per cell.
+    """
     whens = " ".join(
-        f"WHEN {r} = {ri} AND {fm} = {fi} THEN '{segment.value}'"
+        f"WHEN {ri * 10 + fi} THEN '{segment.value}'"
         for ri, row in GRID.items()
         for fi, segment in row.items()
     )
-    return f"CASE {whens} END"
+    return f"CASE ({r}) * 10 + ({fm}) {whens} END"
