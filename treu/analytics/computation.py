@@ -116,18 +116,23 @@ def clear() -> None:
         _run(f"DELETE FROM {table}")  # noqa: S608 - our own table names
 
 
-def month_sql(column: str) -> tuple[str, list]:
-    """SQL for the Berlin month index of a timestamp column, computed in the database.
+def month_key_sql(column: str) -> tuple[str, list]:
+    """SQL for the Berlin month of a timestamp column, one time-zone conversion per row.
 
     PostgreSQL converts with AT TIME ZONE. SQLite has no time zones of its own: its
     'localtime' modifier uses the process's zone, which Django sets from TIME_ZONE on
-    Unix; `_check_sqlite_localtime` refuses to count when that is not so.
+    Unix; `_check_sqlite_localtime` refuses to count when that is not so. Group by the key,
+    then turn the (few) grouped keys into month indexes with `month_index_sql`.
     """
     if connection.vendor == "postgresql":
-        local = f"CAST(to_char({column} AT TIME ZONE %s, 'YYYYMM') AS INTEGER)"
-        return f"(({local}) / 100 * 12 + ({local}) %% 100 - 1)", [settings.TIME_ZONE] * 2
-    local = f"CAST(strftime('%%Y%%m', {column}, 'localtime') AS INTEGER)"
-    return f"(({local}) / 100 * 12 + ({local}) %% 100 - 1)", []
+        return f"date_trunc('month', {column} AT TIME ZONE %s)", [settings.TIME_ZONE]
+    return f"CAST(strftime('%%Y%%m', {column}, 'localtime') AS INTEGER)", []
+
+
+def month_index_sql(key: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {key}) * 12 + EXTRACT(MONTH FROM {key}) - 1 AS INTEGER)"
+    return f"(({key}) / 100 * 12 + ({key}) %% 100 - 1)"
 
 
 def _check_sqlite_localtime() -> None:
@@ -163,20 +168,27 @@ def compute(*, now: datetime, window: int) -> Computed:
     ).query.sql_with_params()
     facts = f"({facts_sql})"
     result = Computed()
-    month, month_params = month_sql("o.placed_at")
+    key, key_params = month_key_sql("o.placed_at")
+    month = month_index_sql("g.month_key")
+    sums = (
+        "COUNT(*) AS orders, SUM(o.revenue_cents) AS revenue, SUM(o.total_cents) AS gross,"
+        " SUM(o.refunded_cents) AS refunded"
+    )
     cm = _table(CustomerMonth)
     _run(
         f"INSERT INTO {cm} (customer_id, month_index, orders, revenue_cents, gross_cents,"  # noqa: S608
         " refunded_cents, first_at, last_at)"
-        f" SELECT o.customer_id, {month}, COUNT(*), SUM(o.revenue_cents), SUM(o.total_cents),"
-        f" SUM(o.refunded_cents), MIN(o.placed_at), MAX(o.placed_at) FROM {facts} o"
-        " WHERE o.customer_id IS NOT NULL GROUP BY 1, 2",
-        [*month_params, *facts_params],
+        f" SELECT g.customer_id, {month}, orders, revenue, gross, refunded, first_at, last_at"
+        f" FROM (SELECT o.customer_id, {key} AS month_key, {sums}, MIN(o.placed_at) AS first_at,"
+        f" MAX(o.placed_at) AS last_at FROM {facts} o WHERE o.customer_id IS NOT NULL"
+        " GROUP BY 1, 2) g",
+        [*key_params, *facts_params],
     )
     guests = _run(
-        f"SELECT {month}, COUNT(*), SUM(o.revenue_cents), SUM(o.total_cents),"  # noqa: S608
-        f" SUM(o.refunded_cents) FROM {facts} o WHERE o.customer_id IS NULL GROUP BY 1",
-        [*month_params, *facts_params],
+        f"SELECT {month}, orders, revenue, gross, refunded"  # noqa: S608
+        f" FROM (SELECT {key} AS month_key, {sums} FROM {facts} o"
+        " WHERE o.customer_id IS NULL GROUP BY 1) g",
+        [*key_params, *facts_params],
     )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for rows in (
