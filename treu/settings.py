@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "treu.imports",
     "treu.webhooks",
     "treu.loyalty",
+    "treu.analytics",
     "treu.demo",
     # Last, so that its post_migrate role sync sees every other app's permissions.
     "treu.backoffice",

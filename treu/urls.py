@@ -14,4 +14,5 @@ urlpatterns = [
     path("imports/", include("treu.imports.urls")),
     path("webhooks/", include("treu.webhooks.urls")),
     path("loyalty/", include("treu.loyalty.urls")),
+    path("analytics/", include("treu.analytics.urls")),
 ]

@@ -435,6 +435,22 @@ def revenue_split(*, customer_ids: QuerySet, since: datetime, until: datetime) -
     )
 
 
+def live_order_facts(*, placed_before: datetime) -> QuerySet:
+    """Live orders placed before a moment, as (id, customer_id, placed_at, total_cents,
+    refunded_cents, revenue_cents) rows: what analytics aggregates (revenue after refunds,
+    cancelled orders excluded).
+
+    Meant to be compiled into set-based SQL (`.query.sql_with_params()`), never iterated:
+    commerce keeps deciding what a live order and its revenue are.
+    """
+    return (
+        Order.objects.filter(LIVE, placed_at__lt=placed_before)
+        .order_by()
+        .values("id", "customer_id", "placed_at", "total_cents", "refunded_cents")
+        .annotate(revenue_cents=REVENUE)
+    )
+
+
 def customer_spend(
     *,
     since: datetime,

@@ -109,6 +109,7 @@ class DemoStep:
     name: str
     chunk: Callable[[ChunkContext], None] | None = None
     reset: Callable[[], None] | None = None  # delete the step's rows before customers go
+    finish: Callable[[], None] | None = None  # after every chunk is written (e.g. aggregates)
 
 
 _steps: dict[str, DemoStep] = {}
@@ -293,6 +294,9 @@ def build_demo(
             done += size
             if progress is not None:
                 progress(done)
+    for step in steps():
+        if step.finish is not None:
+            step.finish()
     result.seconds = time.monotonic() - started
     return result
 

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.django_db
 
 # A call: key, rate limit, idempotency record, shop, customers (read, numbered, written,
 # events), orders (read, written, lines, events, figures), then after the commit the award
-# (programme, orders and lines, members locked, the earning rules in force, new members with welcome points and their
-# events, earned keys, ledger rows, member sums, events) and the other ingest subscribers.
+# (programme, orders and lines, members locked, the earning rules in force, new members
+# with welcome points and their events, earned keys, ledger rows, member sums, events) and
+# the other ingest subscribers.
 QUERIES_FIRST_SIGHT = 60
 QUERIES_MEMBERS = 40  # the same customers again: all members, nobody to create or welcome
 

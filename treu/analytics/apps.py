@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalyticsConfig(AppConfig):
+    name = "treu.analytics"
+    label = "analytics"
+    verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from treu.analytics import privacy, services, tasks  # noqa: F401
+        from treu.core import navigation, roles
+        from treu.customers.services import register_merge_handler
+        from treu.demo.generator import DemoStep, register_step
+
+        # Owner gets every permission anyway; Marketing reads and refreshes the figures,
+        # only the owner sets targets (change_analyticssettings).
+        roles.grant(roles.MARKETING, "analytics.view_analytics", "analytics.recompute_analytics")
+        for label in (
+            "analytics.CustomerFigures",
+            "analytics.CustomerMonth",
+            "analytics.ActivitySpell",
+        ):
+            register_merge_handler(label, services.delete_customer_figures)
+        register_step(
+            DemoStep("analytics", reset=services.reset_for_demo, finish=services.compute_for_demo)
+        )
+        navigation.register(
+            navigation.NavItem(
+                "analytics", _("Analytics"), "analytics:dashboard", "analytics.view_analytics", 15
+            )
+        )

@@ -1,0 +1,63 @@
+"""How analytics' per-customer rows leave the system (see treu.core.privacy)."""
+
+from __future__ import annotations
+
+from treu.analytics.models import (
+    ActivitySpell,
+    AnalyticsSettings,
+    CohortCell,
+    CustomerFigures,
+    CustomerMonth,
+    CustomerTotals,
+    PeriodFigures,
+    RecomputeRun,
+    RfmCell,
+    SegmentFigures,
+    SegmentMove,
+)
+from treu.core import privacy
+
+# After an erasure the next recompute rebuilds them for the anonymised customer the kept
+# orders belong to: figures without a person.
+RETENTION = "Aus den Bestellungen abgeleitet; bei jeder Neuberechnung neu erstellt."
+
+privacy.register(
+    CustomerFigures,
+    customer="customer",
+    fields=[
+        "first_order_at",
+        "last_order_at",
+        "orders",
+        "revenue_cents",
+        "recency_score",
+        "frequency_score",
+        "monetary_score",
+        "segment",
+    ],
+    erasure=privacy.Erasure.DELETE,
+    retention=RETENTION,
+)
+privacy.register(
+    CustomerMonth,
+    customer="customer",
+    fields=["month_index", "orders", "revenue_cents"],
+    erasure=privacy.Erasure.DELETE,
+    retention=RETENTION,
+)
+privacy.register(
+    ActivitySpell,
+    customer="customer",
+    fields=["first_month", "last_month"],
+    erasure=privacy.Erasure.DELETE,
+    retention=RETENTION,
+)
+privacy.register(
+    CustomerTotals,
+    customer="customer",
+    fields=["orders", "revenue_cents"],
+    erasure=privacy.Erasure.DELETE,
+    retention="Arbeitstabelle der Neuberechnung, außerhalb davon leer.",
+)
+for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
+    privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")
+privacy.not_personal(RecomputeRun, reason="When the figures were computed and by which staff user.")

@@ -1,0 +1,698 @@
+"""Reads of analytics: the dashboard, cohorts, RFM segments and the customers behind a number.
+
+Everything reads the aggregate tables the worker fills (a fixed handful of queries per
+page); nothing here touches the orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from urllib.parse import urlencode
+
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from treu.analytics import metrics, rfm
+from treu.analytics.models import (
+    ActivitySpell,
+    AnalyticsSettings,
+    CohortCell,
+    CustomerFigures,
+    CustomerMonth,
+    PeriodFigures,
+    RecomputeRun,
+    RfmCell,
+    RunStatus,
+    Segment,
+    SegmentFigures,
+    SegmentMove,
+    month_index,
+    month_start,
+)
+from treu.core.money import format_euro
+
+PERIODS = {1: _("Month"), 3: _("Quarter"), 12: _("12 months")}
+TREND_MONTHS = 24
+COHORT_MONTHS = 36
+
+
+def analytics_settings() -> AnalyticsSettings:
+    """The saved settings, or the defaults (unsaved) before the owner saved any."""
+    return AnalyticsSettings.objects.filter(pk=1).first() or AnalyticsSettings(pk=1)
+
+
+@dataclass(frozen=True)
+class RunState:
+    last_done: RecomputeRun | None
+    pending: RecomputeRun | None  # queued or running
+    last_failed: RecomputeRun | None  # only when newer than the last good run
+
+
+def run_state() -> RunState:
+    """The stamp: one query for the latest runs of each kind that matters."""
+    runs = list(RecomputeRun.objects.order_by("-created_at", "-id")[:20])
+    done = next((r for r in runs if r.status == RunStatus.DONE), None)
+    pending = next((r for r in runs if r.status in (RunStatus.QUEUED, RunStatus.RUNNING)), None)
+    failed = next((r for r in runs if r.status == RunStatus.FAILED), None)
+    if failed and done and failed.created_at < done.created_at:
+        failed = None
+    return RunState(last_done=done, pending=pending, last_failed=failed)
+
+
+# -- KPI cards -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    label: str
+    kind: str  # "percent", "cents", "number", "ratio", "days"
+    value: object
+    previous: object
+    previous_year: object
+    higher_is_better: bool = True
+    target: object = None
+    benchmark: object = None
+    note: str = ""
+    drill: str = ""  # URL of the customers behind the number
+    parts: list[tuple[str, int, str]] = field(default_factory=list)  # (label, count, url)
+
+    @property
+    def is_rate(self) -> bool:
+        return self.kind == "percent"
+
+    def _delta(self, other):
+        if self.is_rate:
+            return metrics.point_change(self.value, other)
+        return metrics.change(self.value, other)
+
+    @property
+    def change_previous(self):
+        return self._delta(self.previous)
+
+    @property
+    def change_previous_year(self):
+        return self._delta(self.previous_year)
+
+    def _good(self, delta) -> bool | None:
+        if delta is None or delta == 0:
+            return None
+        return (delta > 0) == self.higher_is_better
+
+    @property
+    def previous_good(self) -> bool | None:
+        return self._good(self.change_previous)
+
+    @property
+    def previous_year_good(self) -> bool | None:
+        return self._good(self.change_previous_year)
+
+    @property
+    def target_met(self) -> bool | None:
+        if self.target is None or self.value is None:
+            return None
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+
+def drill_url(metric: str, *, month: int, period: int, **extra) -> str:
+    query = {"metric": metric, "month": f"{month_start(month):%Y-%m}", "period": period, **extra}
+    return f"{reverse('analytics:customers')}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    settings: AnalyticsSettings
+    period: int
+    month: int | None
+    months: list[date]  # every month with figures, newest first (for the picker)
+    current: PeriodFigures | None
+    previous: PeriodFigures | None
+    previous_year: PeriodFigures | None
+    rolling_year: PeriodFigures | None
+    cards: list[Card]
+    trend: list[PeriodFigures]  # months=1, the last TREND_MONTHS up to `month`
+    trend_year: list[PeriodFigures]  # months=12 (rolling), same months
+    period_rows: list[PeriodFigures]  # every row of the chosen period length, newest first
+
+    @property
+    def month_date(self) -> date | None:
+        return month_start(self.month) if self.month is not None else None
+
+    @property
+    def show_previous_year(self) -> bool:
+        return self.period != 12
+
+
+def _year_clv(row: PeriodFigures | None) -> int | None:
+    if row is None or row.months != 12:
+        return None
+    return metrics.simple_clv_cents(
+        revenue_cents=row.revenue_cents,
+        orders=row.orders,
+        buyers=row.buyers,
+        annual_churn=row.churn_rate,
+    )
+
+
+def dashboard(
+    *, period: int = 12, month: int | None = None, now_month: int | None = None
+) -> Dashboard:
+    """The overview in two queries: the settings and every period row it shows.
+
+    `month` is the period's last month (month index); by default the last complete month,
+    or the current one while the shop's history has no complete month yet.
+    """
+    settings = analytics_settings()
+    period = period if period in PERIODS else 12
+    rows = list(PeriodFigures.objects.filter(months__in={1, 12, period}).order_by("month_index"))
+    by_key = {(r.months, r.month_index): r for r in rows}
+    indexes = sorted({r.month_index for r in rows if r.months == 1})
+    if not indexes:
+        return Dashboard(settings, period, None, [], None, None, None, None, [], [], [], [])
+    if month not in indexes:
+        last = indexes[-1]
+        complete = [i for i in indexes if now_month is None or i < now_month]
+        month = complete[-1] if complete else last
+    current = by_key.get((period, month))
+    previous = by_key.get((period, month - period))
+    previous_year = by_key.get((period, month - 12))
+    rolling = by_key.get((12, month))
+    trend_range = range(month - TREND_MONTHS + 1, month + 1)
+    trend = [by_key[(1, m)] for m in trend_range if (1, m) in by_key]
+    trend_year = [by_key[(12, m)] for m in trend_range if (12, m) in by_key]
+    cards = _cards(settings, period, month, current, previous, previous_year, by_key)
+    return Dashboard(
+        settings=settings,
+        period=period,
+        month=month,
+        months=[month_start(i) for i in reversed(indexes)],
+        current=current,
+        previous=previous,
+        previous_year=previous_year,
+        rolling_year=rolling,
+        cards=cards,
+        trend=trend,
+        trend_year=trend_year,
+        period_rows=[r for r in reversed(rows) if r.months == period],
+    )
+
+
+def _get(row, name):
+    if row is None:
+        return None
+    value = getattr(row, name)
+    return value
+
+
+def _cards(settings, period, month, current, previous, previous_year, by_key) -> list[Card]:
+    def url(metric, **extra):
+        return drill_url(metric, month=month, period=period, **extra)
+
+    def three(name):
+        return _get(current, name), _get(previous, name), _get(previous_year, name)
+
+    clv_now = _year_clv(by_key.get((12, month)))
+    clv_prev = _year_clv(by_key.get((12, month - period)))
+    clv_year = _year_clv(by_key.get((12, month - 12)))
+    target_clv = settings.target_clv_cents
+    c = current
+    cards = [
+        Card(
+            "retention",
+            _("Retention rate"),
+            "percent",
+            *three("retention_rate"),
+            target=Fraction(settings.target_retention_pct, 100),
+            benchmark=Fraction(settings.industry_retention_pct, 100),
+            drill=url("retained"),
+            parts=[
+                (_("S: active at the start"), c.starting, url("starting")) if c else None,
+                (_("E: active at the end"), c.ending, url("ending")) if c else None,
+                (_("N: new"), c.new_active, url("new_active")) if c else None,
+                (_("came back"), c.reactivated, url("reactivated")) if c else None,
+            ],
+        ),
+        Card(
+            "churn",
+            _("Churn rate"),
+            "percent",
+            *three("churn_rate"),
+            higher_is_better=False,
+            target=Fraction(settings.target_churn_pct, 100),
+            drill=url("lost"),
+            parts=[(_("lost"), c.lost, url("lost"))] if c else [],
+        ),
+        Card(
+            "repeat",
+            _("Repeat-customer rate"),
+            "percent",
+            *three("repeat_rate"),
+            drill=url("repeat"),
+            parts=[
+                (_("two or more orders"), c.repeat_to_date, url("repeat")),
+                (_("customers to date"), c.customers_to_date, url("customers")),
+            ]
+            if c
+            else [],
+        ),
+        Card(
+            "frequency",
+            _("Purchase frequency"),
+            "ratio",
+            *three("purchase_frequency"),
+            drill=url("buyers"),
+            parts=[(_("customers who ordered"), c.buyers, url("buyers"))] if c else [],
+        ),
+        Card(
+            "aov",
+            _("Average order value"),
+            "cents",
+            *three("aov_cents"),
+            drill=url("buyers"),
+        ),
+        Card(
+            "second_days",
+            _("Time to second purchase"),
+            "days",
+            *three("second_days_median"),
+            higher_is_better=False,
+            drill=url("second_orders"),
+            parts=[(_("second orders"), c.second_orders, url("second_orders"))] if c else [],
+        ),
+        Card(
+            "second_rate",
+            _("Second purchase within 90 days"),
+            "percent",
+            *three("second_rate_90"),
+            drill=url("second_within", days=90),
+            parts=[
+                (_("within 30 days"), c.second_within_30, url("second_within", days=30)),
+                (_("within 60 days"), c.second_within_60, url("second_within", days=60)),
+                (_("within 90 days"), c.second_within_90, url("second_within", days=90)),
+                (_("new customers"), c.new_customers, url("new")),
+            ]
+            if c
+            else [],
+        ),
+        Card(
+            "historic_clv",
+            _("Historic CLV"),
+            "cents",
+            *three("historic_clv_cents"),
+            target=target_clv,
+            drill=url("customers"),
+        ),
+        Card(
+            "simple_clv",
+            _("Simple CLV"),
+            "cents",
+            clv_now,
+            clv_prev,
+            clv_year,
+            target=target_clv,
+            drill=drill_url("buyers", month=month, period=12),
+        ),
+        Card(
+            "active",
+            _("Active customers"),
+            "number",
+            *three("ending"),
+            drill=url("ending"),
+        ),
+        Card(
+            "new",
+            _("New customers"),
+            "number",
+            *three("new_customers"),
+            drill=url("new"),
+        ),
+    ]
+    for card in cards:
+        card.parts[:] = [p for p in card.parts if p is not None]
+    return cards
+
+
+# -- Cohorts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    offset: int
+    customers: int
+    revenue_cents: int
+    share: Fraction | None
+    url: str
+
+    @property
+    def text(self) -> str:
+        """The share as whole percent: the heatmap has ~700 cells, so no template filter."""
+        return "–" if self.share is None else f"{round(self.share * 100)}\u00a0%"
+
+    @property
+    def style(self) -> str:
+        """Background strength by share (0–100 %); white ink on the dark cells."""
+        if not self.share:
+            return ""
+        strength = min(float(self.share), 1.0)
+        alpha = round(0.08 + 0.85 * strength, 2)
+        ink = "#fff" if alpha > 0.55 else "inherit"
+        return f"background-color: rgba(122, 74, 42, {alpha}); color: {ink}"
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    cohort: date
+    cohort_index: int
+    size: int
+    revenue_cents: int  # in the first month
+    cells: list[HeatCell]
+    by: str  # "customers" or "revenue"
+
+    @property
+    def cells_html(self) -> str:
+        """The row's cells as HTML: ~700 cells through the template engine cost more than
+        the rest of the page, so they are joined here (every value escaped)."""
+        return format_html_join(
+            "",
+            '<td class="num" style="{}"><a href="{}" title="{}">{}</a></td>',
+            (
+                (
+                    cell.style,
+                    cell.url,
+                    format_euro(cell.revenue_cents)
+                    if self.by == "revenue"
+                    else f"{cell.customers} / {self.size}",
+                    cell.text,
+                )
+                for cell in self.cells
+            ),
+        )
+
+
+def cohorts(*, by: str = "customers") -> list[CohortRow]:
+    """The retention triangle: one row per acquisition month (newest last), 36 at most."""
+    last = PeriodFigures.objects.filter(months=1).aggregate(last=Max("month_index"))["last"]
+    if last is None:
+        return []
+    cells = CohortCell.objects.filter(cohort_index__gt=last - COHORT_MONTHS)
+    grouped: dict[int, dict[int, CohortCell]] = {}
+    for cell in cells.order_by("cohort_index", "offset"):
+        grouped.setdefault(cell.cohort_index, {})[cell.offset] = cell
+    base = reverse("analytics:customers")
+    rows = []
+    for index in sorted(grouped):
+        by_offset = grouped[index]
+        first = by_offset.get(0)
+        size = first.customers if first else 0
+        base_revenue = first.revenue_cents if first else 0
+        month = f"{month_start(index):%Y-%m}"
+        row_cells = []
+        for offset in range(0, last - index + 1):
+            cell = by_offset.get(offset)
+            customers = cell.customers if cell else 0
+            cents = cell.revenue_cents if cell else 0
+            share = (
+                metrics.ratio(cents, base_revenue)
+                if by == "revenue"
+                else metrics.ratio(customers, size)
+            )
+            query = f"metric=cohort&month={month}&period=1&offset={offset}"
+            row_cells.append(HeatCell(offset, customers, cents, share, f"{base}?{query}"))
+        rows.append(CohortRow(month_start(index), index, size, base_revenue, row_cells, by))
+    return rows
+
+
+# -- RFM -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    segment: Segment
+    customers: int
+    revenue_cents: int
+    month_end_customers: int  # at the end of the last complete month
+    previous_customers: int  # at the end of the month before
+
+    @property
+    def label(self) -> str:
+        return self.segment.label
+
+    @property
+    def change(self) -> int:
+        """The move over the last complete month."""
+        return self.month_end_customers - self.previous_customers
+
+    @property
+    def url(self) -> str:
+        query = urlencode({"metric": "segment", "segment": self.segment.value})
+        return f"{reverse('analytics:customers')}?{query}"
+
+
+@dataclass(frozen=True)
+class RfmOverview:
+    segments: list[SegmentRow]
+    grid: list[
+        list[tuple[int, int, Segment, int, int, str]]
+    ]  # rows R 5..1: (r, fm, seg, n, cents, url)
+    moves: list[tuple[Segment | None, list[tuple[Segment, int, str]]]]  # from -> [(to, n, url)]
+    total_customers: int
+    total_revenue_cents: int
+    month_end: date | None  # the last day of the last complete month, as of the recompute
+    previous_end: date | None  # the last day of the month before
+
+
+def rfm_overview(*, as_of=None) -> RfmOverview:
+    """Segments, the R × FM grid and the month-over-month moves: three small queries.
+
+    `as_of` is when the figures were computed (the last run), to name the months."""
+    stored = {s.segment: s for s in SegmentFigures.objects.all()}
+    empty = SegmentFigures(
+        customers=0, revenue_cents=0, month_end_customers=0, previous_customers=0
+    )
+    segments = [
+        SegmentRow(
+            segment,
+            stored.get(segment, empty).customers,
+            stored.get(segment, empty).revenue_cents,
+            stored.get(segment, empty).month_end_customers,
+            stored.get(segment, empty).previous_customers,
+        )
+        for segment in rfm.SEGMENT_ORDER
+    ]
+    cells = {(c.recency_score, c.fm_score): c for c in RfmCell.objects.all()}
+    base = reverse("analytics:customers")
+    grid = []
+    for r in range(5, 0, -1):
+        row = []
+        for fm in range(1, 6):
+            cell = cells.get((r, fm))
+            link = f"{base}?{urlencode({'metric': 'rfm', 'r': r, 'fm': fm})}"
+            row.append(
+                (
+                    r,
+                    fm,
+                    rfm.GRID[r][fm],
+                    cell.customers if cell else 0,
+                    cell.revenue_cents if cell else 0,
+                    link,
+                )
+            )
+        grid.append(row)
+    move_counts = {(m.from_segment, m.to_segment): m.customers for m in SegmentMove.objects.all()}
+    moves = []
+    for source in ("", *[s.value for s in rfm.SEGMENT_ORDER]):
+        targets = []
+        for target in rfm.SEGMENT_ORDER:
+            n = move_counts.get((source, target.value), 0)
+            query = {"metric": "move", "from": source or "none", "to": target.value}
+            link = f"{base}?{urlencode(query)}"
+            targets.append((target, n, link))
+        moves.append((Segment(source) if source else None, targets))
+    return RfmOverview(
+        segments=segments,
+        grid=grid,
+        moves=moves,
+        total_customers=sum(s.customers for s in segments),
+        total_revenue_cents=sum(s.revenue_cents for s in segments),
+        month_end=_month_end(as_of, 1),
+        previous_end=_month_end(as_of, 2),
+    )
+
+
+def _month_end(as_of, months_back: int) -> date | None:
+    if as_of is None:
+        return None
+    current = month_index(timezone.localdate(as_of))
+    return month_start(current - months_back + 1) - timedelta(days=1)
+
+
+def customers_in_segment(segment: str) -> QuerySet:
+    """Ids of the customers in an RFM segment as of the last recompute (a subquery for
+    messaging's segments: `Customer.objects.filter(pk__in=customers_in_segment("at_risk"))`)."""
+    return CustomerFigures.objects.filter(segment=segment).values("customer_id")
+
+
+def customer_rfm(customer_id: int) -> CustomerFigures | None:
+    return CustomerFigures.objects.filter(customer_id=customer_id).first()
+
+
+# -- Drill-down ------------------------------------------------------------------------------
+
+
+class DrillError(ValueError):
+    """The address names no list (unknown metric, month or segment)."""
+
+
+@dataclass(frozen=True)
+class Drill:
+    metric: str
+    title: str
+    month: int | None
+    period: int
+    figures: QuerySet  # CustomerFigures with their customer, biggest revenue first
+
+    @property
+    def start(self) -> date | None:
+        return month_start(self.month - self.period + 1) if self.month is not None else None
+
+    @property
+    def end(self) -> date | None:
+        return month_start(self.month) if self.month is not None else None
+
+
+def _active_at(index: int) -> QuerySet:
+    return ActivitySpell.objects.filter(first_month__lte=index, last_month__gte=index).values(
+        "customer_id"
+    )
+
+
+def _ids(metric: str, *, m: int, p: int, params) -> Q:
+    start = m - p + 1
+    window = Q(first_month__gte=start, first_month__lte=m)
+    if metric == "starting":
+        return Q(customer_id__in=_active_at(m - p))
+    if metric == "ending":
+        return Q(customer_id__in=_active_at(m))
+    if metric == "retained":
+        return Q(customer_id__in=_active_at(m - p)) & Q(customer_id__in=_active_at(m))
+    if metric == "lost":
+        return Q(customer_id__in=_active_at(m - p)) & ~Q(customer_id__in=_active_at(m))
+    if metric == "new_active":
+        first_spell = ActivitySpell.objects.filter(
+            spell_no=1, first_month__gte=start, first_month__lte=m, last_month__gte=m
+        ).values("customer_id")
+        return Q(customer_id__in=first_spell)
+    if metric == "reactivated":
+        first_spell = ActivitySpell.objects.filter(
+            spell_no=1, first_month__gte=start, first_month__lte=m, last_month__gte=m
+        ).values("customer_id")
+        return (
+            Q(customer_id__in=_active_at(m))
+            & ~Q(customer_id__in=_active_at(m - p))
+            & ~Q(customer_id__in=first_spell)
+        )
+    if metric == "new":
+        return window
+    if metric == "buyers":
+        bought = CustomerMonth.objects.filter(
+            customer_id=OuterRef("customer_id"), month_index__gte=start, month_index__lte=m
+        )
+        return Q(Exists(bought))
+    if metric == "customers":
+        return Q(first_month__lte=m)
+    if metric == "repeat":
+        return Q(second_month__lte=m)
+    if metric == "second_orders":
+        return Q(second_month__gte=start, second_month__lte=m)
+    if metric == "second_within":
+        days = _int(params.get("days"), {30, 60, 90})
+        return window & Q(days_to_second__lte=days)
+    if metric == "cohort":
+        offset = _int(params.get("offset"), range(0, 1000))
+        bought = CustomerMonth.objects.filter(
+            customer_id=OuterRef("customer_id"), month_index=m + offset
+        )
+        return Q(first_month=m) & Q(Exists(bought))
+    raise DrillError(metric)
+
+
+def _int(value, allowed) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DrillError(value) from None
+    if number not in allowed:
+        raise DrillError(value)
+    return number
+
+
+def _segment(value) -> str:
+    if value not in Segment.values:
+        raise DrillError(value)
+    return value
+
+
+TITLES = {
+    "starting": _("Active at the start of the period"),
+    "ending": _("Active at the end of the period"),
+    "retained": _("Retained: active at the start and at the end"),
+    "lost": _("Lost: active at the start, no longer at the end"),
+    "new_active": _("New customers of the period, active at its end"),
+    "reactivated": _("Came back: lapsed before the period, active again at its end"),
+    "new": _("New customers: first order in the period"),
+    "buyers": _("Customers who ordered in the period"),
+    "customers": _("Customers with at least one order by the end of the period"),
+    "repeat": _("Repeat customers: two or more orders by the end of the period"),
+    "second_orders": _("Customers whose second order fell in the period"),
+    "second_within": _("New customers of the period with a second order within the days"),
+    "cohort": _("Cohort: customers of the first month who ordered in the chosen month"),
+    "segment": _("RFM segment"),
+    "move": _("Moved between RFM segments in the last complete month"),
+    "rfm": _("RFM cell"),
+}
+
+
+def drill(params) -> Drill:
+    """The customers behind a number, from the query string of its link (DrillError if bad)."""
+    metric = params.get("metric", "")
+    if metric not in TITLES:
+        raise DrillError(metric)
+    qs = CustomerFigures.objects.select_related("customer")
+    month, period = None, 1
+    if metric == "segment":
+        qs = qs.filter(segment=_segment(params.get("segment")))
+    elif metric == "move":
+        source = params.get("from", "")
+        qs = qs.filter(
+            previous_segment="" if source == "none" else _segment(source),
+            month_end_segment=_segment(params.get("to")),
+        )
+    elif metric == "rfm":
+        qs = qs.filter(
+            recency_score=_int(params.get("r"), range(1, 6)),
+            fm_score=_int(params.get("fm"), range(1, 6)),
+        )
+    else:
+        month = parse_month(params.get("month"))
+        period = _int(params.get("period", 1), set(PERIODS))
+        qs = qs.filter(_ids(metric, m=month, p=period, params=params))
+    return Drill(
+        metric=metric,
+        title=str(TITLES[metric]),
+        month=month,
+        period=period,
+        figures=qs.order_by("-revenue_cents", "customer_id"),
+    )
+
+
+def parse_month(value) -> int:
+    try:
+        year, month = (int(part) for part in str(value).split("-"))
+        return month_index(date(year, month, 1))
+    except (TypeError, ValueError):
+        raise DrillError(value) from None

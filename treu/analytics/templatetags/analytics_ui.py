@@ -1,0 +1,44 @@
+"""Formatting of KPI values by their kind."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import formats
+from django.utils.translation import ngettext, pgettext
+
+from treu.core.templatetags.treu_ui import eur, percent
+
+register = template.Library()
+
+
+def _number(value, decimals: int) -> str:
+    return formats.number_format(float(value), decimal_pos=decimals, use_l10n=True)
+
+
+@register.filter
+def metric(value, kind: str) -> str:
+    """A KPI value as the reader sees it: '28,4 %', '30,55 €', '1,42', '51 Tage', '1.234'."""
+    if value is None or value == "":
+        return "–"
+    if kind == "percent":
+        return percent(value)
+    if kind == "cents":
+        return eur(value)
+    if kind == "ratio":
+        return _number(value, 2)
+    if kind == "days":
+        days = round(float(value))
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": _number(value, 0)}
+    return formats.number_format(int(value), use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def delta(value, kind: str) -> str:
+    """A change: percentage points for rates ('+2,1 Pp.'), relative for the rest ('−3,0 %')."""
+    if value is None or value == "":
+        return "–"
+    sign = "+" if value > 0 else ("\u2212" if value < 0 else "±")
+    if kind == "percent":
+        unit = pgettext("percentage points", "pp")
+        return f"{sign}{_number(abs(value) * 100, 1)}\u00a0{unit}"
+    return f"{sign}{percent(abs(value))}"
