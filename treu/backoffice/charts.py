@@ -65,12 +65,15 @@ def bar_chart(
                 is_last=i == len(points) - 1,
             )
         )
-    gridlines = (
-        [(round(top + plot_h * (1 - f), 1), int(max_value * f)) for f in (0.5, 1.0)]
-        if max_value
-        else []
-    )
+    gridlines = _gridlines(top, plot_h, max_value)
     return BarChart(width, height, baseline, bars, max_value, gridlines)
+
+
+def _gridlines(top: int, plot_h: int, max_value: int) -> list[tuple[float, int]]:
+    """Lines at half and full height, labelled with their values (none for an empty chart)."""
+    if not max_value:
+        return []
+    return [(round(top + plot_h * (1 - f), 1), int(max_value * f)) for f in (0.5, 1.0)]
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,7 @@ def grouped_bar_chart(
                 )
             )
         groups.append(Group(label, round(left + i * slot + slot / 2, 1), bars))
-    gridlines = (
-        [(round(top + plot_h * (1 - f), 1), int(max_value * f)) for f in (0.5, 1.0)]
-        if max_value
-        else []
-    )
+    gridlines = _gridlines(top, plot_h, max_value)
     return GroupedBarChart(width, height, baseline, groups, max_value, gridlines)
 
 

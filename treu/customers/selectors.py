@@ -16,6 +16,12 @@ from treu.customers.models import Customer, Note, fold, normalise_email
 NUMBER_PREFIXES = ("k", "#")
 
 
+def customer_number_in(text: str) -> int | None:
+    """The customer number a person typed: "42", "#42", "K000042"; None if it is none."""
+    digits = text.strip().lower().lstrip("".join(NUMBER_PREFIXES)).lstrip("0")
+    return int(digits) if digits.isdigit() else None
+
+
 @dataclass(frozen=True)
 class CustomerFilters:
     query: str = ""
@@ -41,9 +47,9 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     query = query.strip()
     if not query:
         return qs
-    digits = query.lower().lstrip("".join(NUMBER_PREFIXES)).lstrip("0")
-    if digits.isdigit():
-        return qs.filter(number=int(digits))
+    number = customer_number_in(query)
+    if number is not None:
+        return qs.filter(number=number)
     if "@" in query or ("." in query and " " not in query):  # looks like (part of) an address
         return qs.filter(email__startswith=normalise_email(query))
     key = fold(query)

@@ -80,8 +80,8 @@ def customer_for_enrolment(text: str) -> Customer | None:
     if "@" in text:
         customer = customer_selectors.customer_by_email(text)
         return customer if customer is not None and not customer.erased_at else None
-    digits = text.lower().lstrip("".join(customer_selectors.NUMBER_PREFIXES)).lstrip("0")
-    return customer_selectors.customer_by_number(int(digits)) if digits.isdigit() else None
+    number = customer_selectors.customer_number_in(text)
+    return customer_selectors.customer_by_number(number) if number is not None else None
 
 
 def member_detail(member_id: int) -> Member:

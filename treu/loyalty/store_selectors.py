@@ -40,11 +40,6 @@ class Lookup:
     customer: Customer | None = None  # found by number or email, but not a member
 
 
-def _number(text: str) -> int | None:
-    digits = text.lower().lstrip("".join(customer_selectors.NUMBER_PREFIXES)).lstrip("0")
-    return int(digits) if digits.isdigit() else None
-
-
 def find_members(text: str) -> Lookup:
     """Members by card code (scanned or typed), customer number ("42", "#42", "K000042"),
     email, or the start of a name; at most MAX_MATCHES."""
@@ -57,7 +52,7 @@ def find_members(text: str) -> Lookup:
         by_card = list(members.filter(card__code=code))
         if by_card:
             return Lookup(members=by_card)
-    number = _number(text)
+    number = customer_selectors.customer_number_in(text)
     if number is not None or "@" in text:
         customer = (
             customer_selectors.customer_by_number(number)

@@ -148,3 +148,12 @@ def test_prefix_searches_can_use_an_index_on_postgresql(query, index):
         cursor.execute("SET LOCAL enable_seqscan = off")  # what the planner picks on big tables
         plan = qs.explain()
     assert index in plan
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("42", 42), ("#42", 42), ("K000042", 42), (" k42 ", 42), ("0", None), ("", None),
+     ("anna", None), ("42a", None), ("anna@example.de", None)],
+)  # fmt: skip
+def test_it_reads_a_typed_customer_number(typed, number):
+    assert selectors.customer_number_in(typed) == number
