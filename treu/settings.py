@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "treu.webhooks",
     "treu.loyalty",
     "treu.analytics",
+    "treu.messaging",
     "treu.demo",
     # Last, so that its post_migrate role sync sees every other app's permissions.
     "treu.backoffice",

@@ -15,4 +15,5 @@ urlpatterns = [
     path("webhooks/", include("treu.webhooks.urls")),
     path("loyalty/", include("treu.loyalty.urls")),
     path("analytics/", include("treu.analytics.urls")),
+    path("messaging/", include("treu.messaging.urls")),
 ]

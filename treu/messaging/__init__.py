@@ -1,0 +1,1 @@
+"""Messaging: consent with double opt-in, segments, templates, campaigns, automations, outbox."""
