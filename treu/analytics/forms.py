@@ -26,6 +26,11 @@ class SettingsForm(forms.Form):
     target_clv = forms.CharField(label=_("Target customer lifetime value (€)"), max_length=20)
     target_nps = forms.IntegerField(label=_("Target NPS"), min_value=-100, max_value=100)
     industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
+    monthly_report = forms.BooleanField(
+        label=_("Monthly report by email"),
+        required=False,
+        help_text=_("In the first days of a month the owners get last month's report by email."),
+    )
 
     def clean_target_clv(self) -> int:
         try:
@@ -45,4 +50,5 @@ class SettingsForm(forms.Form):
             "target_clv": format_euro(settings.target_clv_cents, with_symbol=False),
             "target_nps": settings.target_nps,
             "industry": settings.industry,
+            "monthly_report": settings.monthly_report,
         }

@@ -90,6 +90,11 @@ class AnalyticsSettings(models.Model):
     industry = models.CharField(
         _("industry"), max_length=16, choices=Industry.choices, default=Industry.RETAIL
     )
+    monthly_report = models.BooleanField(
+        _("monthly report by email"),
+        default=True,
+        help_text=_("In the first days of a month the owners get last month's report by email."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -525,3 +530,19 @@ class RfmCell(models.Model):
 
     def __str__(self) -> str:
         return f"R{self.recency_score} FM{self.fm_score}"
+
+
+class ReportMail(models.Model):
+    """The monthly report of one month, mailed to the owners once."""
+
+    month_index = models.PositiveIntegerField(_("month"), unique=True)
+    sent_at = models.DateTimeField(_("sent"))
+    recipients = models.TextField(_("recipients"))  # one address a line
+
+    class Meta:
+        verbose_name = _("monthly report mail")
+        verbose_name_plural = _("monthly report mails")
+        ordering = ["-month_index"]
+
+    def __str__(self) -> str:
+        return f"{month_start(self.month_index):%Y-%m}"

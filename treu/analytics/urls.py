@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("segments/", views.segments, name="segments"),
     path("customers/", views.customers, name="customers"),
+    path("report/", views.report, name="report"),
     path("settings/", views.settings_view, name="settings"),
     path("recompute/", views.recompute, name="recompute"),
     path("export/<slug:table>.csv", views.export_csv, name="export"),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from treu.analytics import export, selectors, services
+from treu.analytics import report as report_module
 from treu.analytics.charts import dashboard_charts
 from treu.analytics.forms import SettingsForm
 from treu.analytics.models import month_index
@@ -83,6 +84,7 @@ def settings_view(request):
                 target_clv_cents=data["target_clv"],
                 target_nps=data["target_nps"],
                 industry=data["industry"],
+                monthly_report=data["monthly_report"],
             )
             if data["active_window_months"] != current.active_window_months:
                 services.request_recompute(by=request.user)
@@ -124,3 +126,23 @@ def export_csv(request, table: str):
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="treu-{table}-{stamp}.csv"'
     return response
+
+
+@staff_view(VIEW)
+def report(request):
+    """The monthly report as a printable page (the browser saves it as PDF)."""
+    now_month = month_index(timezone.localdate())
+    months = report_module.report_months(now_month=now_month)
+    month = None
+    if request.GET.get("month"):
+        try:
+            month = selectors.parse_month(request.GET["month"])
+        except selectors.DrillError:
+            month = None
+    if month is None and months:
+        month = month_index(months[0])
+    runs = selectors.run_state()
+    as_of = runs.last_done.as_of if runs.last_done else None
+    figures = report_module.monthly_report(month, rfm_as_of=as_of) if month is not None else None
+    context = {"report": figures, "months": months, "runs": runs}
+    return render(request, "analytics/report.html", context)
