@@ -120,7 +120,7 @@ def _highlights(
         elif card.target_met is False:
             bad.append(
                 Highlight(
-                    _("%(figure)s is short of its target: %(value)s (target %(target)s).")
+                    _("%(figure)s misses its target: %(value)s (target %(target)s).")
                     % {
                         "figure": card.label,
                         "value": value,
