@@ -127,6 +127,10 @@ WHITENOISE_MANIFEST_STRICT = False
 globals().update(email_config(env_str("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "treu <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox: at most this many mails a minute across all workers (0: no limit), sent by
+# this many sender tasks at once (each claims its own rows).
+MESSAGING_RATE_PER_MINUTE = env_int("MESSAGING_RATE_PER_MINUTE", 600)
+MESSAGING_SENDERS = env_int("MESSAGING_SENDERS", 2)
 
 # Background jobs: SqliteHuey by default, RedisHuey when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")

@@ -11,6 +11,7 @@ from treu.analytics.models import (
     CustomerTotals,
     PeriodFigures,
     RecomputeRun,
+    ReportMail,
     RfmCell,
     SegmentFigures,
     SegmentMove,
@@ -61,3 +62,4 @@ privacy.register(
 for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
     privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")
 privacy.not_personal(RecomputeRun, reason="When the figures were computed and by which staff user.")
+privacy.not_personal(ReportMail, reason="When the monthly report went to which staff addresses.")
