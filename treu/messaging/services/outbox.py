@@ -18,8 +18,10 @@ import smtplib
 import socket
 import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from treu.core import mail as mail_hooks
 from treu.messaging.models import (
     MessagePurpose,
     MessageStatus,
@@ -177,7 +180,7 @@ def claim_due_messages(*, limit: int = BATCH, now: datetime | None = None) -> li
         f"WHERE status = %s AND not_before <= %s ORDER BY not_before, id LIMIT %s{lock}) "
         f"RETURNING id"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _flushed_later(), connection.cursor() as cursor:
         cursor.execute(
             sql,
             [MessageStatus.SENDING, now + LEASE, False, MessageStatus.QUEUED, now, limit],
@@ -247,14 +250,21 @@ def _suppressions(addresses: set[str]) -> dict[str, Suppression]:
     return {s.email: s for s in Suppression.objects.filter(email__in=sorted(addresses))}
 
 
-def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> bool:
-    """Hand one mail over; False when the connection failed (refused mails leave it fine)."""
-    # Committed before the hand-over: a worker dying from here on leaves an unclear row.
-    marked = OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+class _NotOurs(Exception):
+    """The row was taken back from this worker (it paused longer than its lease)."""
+
+
+def _mark_handing_over(message_id: int) -> None:
+    # Committed before the mail goes: a worker dying from here on leaves an unclear row.
+    marked = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
         handing_over=True
     )
     if not marked:
-        return True  # recovered by someone else after a very long pause: not ours any more
+        raise _NotOurs
+
+
+def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> bool:
+    """Hand one mail over; False when the connection should be opened anew."""
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text_body,
@@ -265,8 +275,16 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
+    # On SMTP the mark is set at the last moment, once the server accepted sender and
+    # recipient (`core.mail.before_data`); other backends get it before the call.
+    late = getattr(mail_connection, "supports_before_data", False)
+    token = mail_hooks.before_data.set(partial(_mark_handing_over, message.pk) if late else None)
     try:
+        if not late:
+            _mark_handing_over(message.pk)
         email.send()
+    except _NotOurs:
+        return False  # an SMTP transaction may be open: start over with a new connection
     except smtplib.SMTPResponseException as error:
         _failed(message, error.smtp_code, _error_text(error), result)
     except smtplib.SMTPRecipientsRefused as error:
@@ -278,6 +296,8 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     else:
         _finish(message, MessageStatus.SENT, sent_at=timezone.now())
         result.sent += 1
+    finally:
+        mail_hooks.before_data.reset(token)
     return True
 
 
@@ -306,17 +326,38 @@ def _retry_or_fail(message: OutboundMessage, error: str, result: SendResult) -> 
         result.failed += 1
         return
     wait = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.QUEUED,
-        handing_over=False,
-        lease_until=None,
-        not_before=timezone.now() + wait,
-        last_error=error[:500],
-    )
+    with _flushed_later():
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.QUEUED,
+            handing_over=False,
+            lease_until=None,
+            not_before=timezone.now() + wait,
+            last_error=error[:500],
+        )
     result.retried += 1
 
 
+@contextmanager
+def _flushed_later():
+    """A transaction PostgreSQL need not flush to disk before it returns.
+
+    For the marks after a hand-over: if the database server crashed before flushing one,
+    the row would fall back to "being handed over", i.e. unclear — never sent twice. The
+    mark before the hand-over is flushed (and with it everything written before it).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def _finish(message: OutboundMessage, status: str, *, error: str = "", sent_at=None) -> None:
+    with _flushed_later():
+        _update(message, status, error=error, sent_at=sent_at)
+
+
+def _update(message: OutboundMessage, status: str, *, error: str = "", sent_at=None) -> None:
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=status,
         handing_over=False,
