@@ -75,7 +75,9 @@ def smtp(settings, monkeypatch):
 def test_mails_go_over_smtp_marked_only_once_the_server_took_sender_and_recipient(smtp):
     services.enqueue_messages(
         [
-            services.NewMessage(key="a", to_email="anna@example.de", subject="Hallo", text_body="x"),
+            services.NewMessage(
+                key="a", to_email="anna@example.de", subject="Hallo", text_body="x"
+            ),
             services.NewMessage(
                 key="b", to_email="niemand@example.de", subject="Hallo", text_body="x"
             ),
