@@ -6,3 +6,46 @@ class MessagingConfig(AppConfig):
     name = "treu.messaging"
     label = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from treu.core import navigation, roles
+        from treu.customers.services import register_merge_handler
+        from treu.demo.generator import DemoStep, register_step
+        from treu.messaging import (  # noqa: F401
+            consent_demo,
+            consent_events,
+            consent_privacy,
+            consent_tasks,
+            services,
+        )
+
+        # Consent: Marketing runs the newsletter (texts, topics, the overview, the form);
+        # Support answers "since when do you mail me?" with the proof and records an
+        # unsubscribe asked for on the phone.
+        roles.grant(
+            roles.MARKETING,
+            "messaging.view_consent",
+            "messaging.view_consent_proof",
+            "messaging.change_consent",
+            "messaging.view_consenttext",
+            "messaging.add_consenttext",
+            "messaging.view_topic",
+            "messaging.add_topic",
+            "messaging.change_topic",
+        )
+        roles.grant(roles.SUPPORT, "messaging.view_consent_proof", "messaging.change_consent")
+        register_merge_handler("messaging.Consent", services.merge_consents)
+        # The records move with their consent (merge_consents); nothing is left to move here.
+        register_merge_handler("messaging.ConsentRecord", lambda survivor, duplicate: 0)
+        register_step(
+            DemoStep("messaging_consent", chunk=consent_demo.chunk, reset=consent_demo.reset)
+        )
+        navigation.register(
+            navigation.NavItem(
+                "messaging_consent",
+                _("Newsletter consent"),
+                "messaging:consent_overview",
+                "messaging.view_consent",
+                60,
+            )
+        )

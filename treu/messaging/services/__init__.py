@@ -1,0 +1,32 @@
+"""Every write of the messaging app, one module per part; import from here."""
+
+from treu.messaging.services.consent import (
+    LINK_MESSAGES,
+    ConsentError,
+    ConsentLinkError,
+    SignupResult,
+    SignupStatus,
+    TokenCheck,
+    address_hash,
+    check_confirmation_token,
+    confirm_consent,
+    erase_consents,
+    merge_consents,
+    pending_days,
+    publish_consent_text,
+    purge_unconfirmed,
+    record_existing_customer_basis,
+    record_withdrawal_reason,
+    save_topic,
+    subscribe_to_newsletter,
+    update_preferences,
+    withdraw_consent,
+)
+
+__all__ = [
+    "LINK_MESSAGES", "ConsentError", "ConsentLinkError", "SignupResult", "SignupStatus",
+    "TokenCheck", "address_hash", "check_confirmation_token", "confirm_consent",
+    "erase_consents", "merge_consents", "pending_days", "publish_consent_text",
+    "purge_unconfirmed", "record_existing_customer_basis", "record_withdrawal_reason",
+    "save_topic", "subscribe_to_newsletter", "update_preferences", "withdraw_consent",
+]  # fmt: skip
