@@ -1,4 +1,4 @@
-"""Helpers and fixtures of the consent tests (imported by name into each test module)."""
+"""Helpers and fixtures of the consent tests."""
 
 from __future__ import annotations
 

@@ -14,19 +14,12 @@ from treu.messaging.consent_tokens import hash_token
 from treu.messaging.models import (
     AppendOnlyError,
     Consent,
-    ConsentAction,
     ConsentRecord,
     ConsentState,
     ConsentText,
     LegalBasis,
 )
-from treu.messaging.tests.consent_fixtures import (  # noqa: F401
-    anna_active,
-    sign_up,
-    token_of,
-    topics,
-    wording,
-)
+from treu.messaging.tests.consent.conftest import sign_up, token_of, wording
 
 pytestmark = pytest.mark.django_db
 
