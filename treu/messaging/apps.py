@@ -8,6 +8,8 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from treu.core import navigation, roles
         from treu.customers.services import register_merge_handler
         from treu.demo.generator import DemoStep, register_step
@@ -34,6 +36,10 @@ class MessagingConfig(AppConfig):
             "messaging.change_topic",
         )
         roles.grant(roles.SUPPORT, "messaging.view_consent_proof", "messaging.change_consent")
+        # The German default wordings, after every migrate (and every flush of a test database).
+        post_migrate.connect(
+            services.default_texts_after_migrate, sender=self, dispatch_uid="treu-consent-texts"
+        )
         register_merge_handler("messaging.Consent", services.merge_consents)
         # The records move with their consent (merge_consents); nothing is left to move here.
         register_merge_handler("messaging.ConsentRecord", lambda survivor, duplicate: 0)

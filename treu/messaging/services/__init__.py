@@ -10,6 +10,8 @@ from treu.messaging.services.consent import (
     address_hash,
     check_confirmation_token,
     confirm_consent,
+    default_texts_after_migrate,
+    ensure_default_consent_texts,
     erase_consents,
     merge_consents,
     pending_days,
@@ -26,6 +28,7 @@ from treu.messaging.services.consent import (
 __all__ = [
     "LINK_MESSAGES", "ConsentError", "ConsentLinkError", "SignupResult", "SignupStatus",
     "TokenCheck", "address_hash", "check_confirmation_token", "confirm_consent",
+    "default_texts_after_migrate", "ensure_default_consent_texts",
     "erase_consents", "merge_consents", "pending_days", "publish_consent_text",
     "purge_unconfirmed", "record_existing_customer_basis", "record_withdrawal_reason",
     "save_topic", "subscribe_to_newsletter", "update_preferences", "withdraw_consent",

@@ -680,3 +680,41 @@ def merge_consents(*, survivor, duplicate) -> int:
         _append(keep, ConsentAction.MERGED, at=now, detail={"merged_consent": drop.pk})
         moved += 1
     return moved
+
+
+# -- The default wordings ----------------------------------------------------------------------
+
+DEFAULT_WORDINGS = {
+    LegalBasis.CONSENT: (
+        "Ja, ich möchte den Newsletter per E-Mail erhalten: Neuigkeiten, Angebote und "
+        "Wissenswertes rund um unsere Produkte. Meine Einwilligung kann ich jederzeit "
+        "widerrufen, z. B. über den Abmeldelink in jeder E-Mail. Meine Daten werden nur dafür "
+        "verwendet; mehr dazu in der Datenschutzerklärung."
+    ),
+    LegalBasis.EXISTING_CUSTOMER: (
+        "Wir verwenden Ihre E-Mail-Adresse, um Ihnen Informationen zu eigenen ähnlichen "
+        "Produkten zu senden. Sie können dieser Verwendung jederzeit widersprechen, ohne dass "
+        "hierfür andere als die Übermittlungskosten nach den Basistarifen entstehen, z. B. über "
+        "den Abmeldelink in jeder E-Mail."
+    ),
+}
+
+
+@transaction.atomic
+def ensure_default_consent_texts() -> int:
+    """Version 1 of both German wordings where none exists, so the forms work from the start.
+
+    Run after every migrate (and so after each flush of a transactional test); the owner
+    publishes their own versions in the back office.
+    """
+    created = 0
+    for basis, wording in DEFAULT_WORDINGS.items():
+        if not ConsentText.objects.filter(channel=Channel.EMAIL, basis=basis).exists():
+            ConsentText(channel=Channel.EMAIL, basis=basis, version=1, wording=wording).save()
+            created += 1
+    return created
+
+
+def default_texts_after_migrate(sender, **kwargs) -> None:
+    if sender.label == "messaging":
+        ensure_default_consent_texts()
