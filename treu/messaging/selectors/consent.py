@@ -166,7 +166,7 @@ def consent_overview(*, channel: str = Channel.EMAIL, limit: int = 20) -> Consen
         .annotate(n=Count("id"))
         .values_list("source", "n")
     )
-    records = ConsentRecord.objects.filter(channel=channel).select_related("customer")
+    records = ConsentRecord.objects.filter(channel=channel).select_related("customer", "wording")
     return ConsentOverview(
         by_state=[(label, states.get(value, 0)) for value, label in ConsentState.choices],
         by_source=[

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from treu.messaging import services
 from treu.messaging.models import ConsentRecord, ConsentState, ConsentText, Topic
@@ -123,3 +125,42 @@ def test_consent_events_read_well_on_the_timeline(anna, mailoutbox, after_commit
     titles = [item.entry.title for item in customer_timeline(anna, limit=10)]
     assert "Newsletter bestätigt (Double-Opt-In)" in titles
     assert "Zum Newsletter angemeldet, Bestätigung ausstehend" in titles
+
+
+def _signed_up(count: int, start: int = 0) -> None:
+    from treu.customers.tests.factories import CustomerFactory
+
+    for n in range(start, start + count):
+        customer = CustomerFactory(email=f"leserin{n}@example.de")
+        services.confirm_consent(token=sign_up(customer, ip=f"198.51.100.{n + 1}").token)
+        if n % 2:
+            services.withdraw_consent(customer=customer, method="link", reason="Zu viele")
+
+
+def test_the_overview_costs_the_same_queries_for_few_and_many(
+    client_of, marketer, mailoutbox, django_assert_num_queries
+):
+    client = client_of(marketer)
+    _signed_up(2)
+    client.get("/messaging/consent/")  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as few:
+        client.get("/messaging/consent/")
+    _signed_up(8, start=2)
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get("/messaging/consent/")
+
+
+def test_the_proof_costs_the_same_queries_for_a_short_and_a_long_history(
+    client_of, agent, anna, mailoutbox, django_assert_num_queries
+):
+    client = client_of(agent)
+    services.confirm_consent(token=sign_up(anna).token)
+    url = f"/messaging/consent/customers/{anna.pk}/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as short:
+        client.get(url)
+    for _ in range(3):
+        services.withdraw_consent(customer=anna, method="link")
+        sign_up(anna, now=None)
+    with django_assert_num_queries(len(short.captured_queries)):
+        client.get(url)
