@@ -173,12 +173,21 @@ def _resolve_customer(customer_or_email, *, first_name: str, source: str):
         # A public form never changes an existing customer's details (anyone can type any
         # address); only a new customer gets the first name given.
         return found
-    result = customer_services.upsert_customer(
-        email=email,
-        first_name=first_name.strip()[:150],
-        source_channel=_CUSTOMER_CHANNEL.get(source, "manual"),
-        event_source="newsletter",
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a lost race must not spoil the sign-up
+            result = customer_services.upsert_customer(
+                email=email,
+                first_name=first_name.strip()[:150],
+                source_channel=_CUSTOMER_CHANNEL.get(source, "manual"),
+                event_source="newsletter",
+            )
+    except (IntegrityError, customer_services.CustomerError):
+        # The same address signed up twice at once (a double click): the other request
+        # created the customer first.
+        found = customer_selectors.customer_by_email(email)
+        if found is None:
+            raise
+        return found
     return result.customer
 
 
@@ -335,7 +344,9 @@ def confirm_consent(*, token: str, ip: str | None = None, now: datetime | None =
         raise ConsentLinkError(check.problem, _(LINK_MESSAGES[check.problem]))
     consent = _locked_consent(check.consent.customer_id, check.consent.channel)
     if consent is None or consent.token_hash != hash_token(token):
-        raise ConsentLinkError("expired", _(LINK_MESSAGES["expired"]))  # changed meanwhile
+        # Changed while we waited for the lock (a double click): say what it is now.
+        problem = check_confirmation_token(token, now=now).problem or "expired"
+        raise ConsentLinkError(problem, _(LINK_MESSAGES[problem]))
     token_hash = consent.token_hash
     consent.state = ConsentState.ACTIVE
     consent.confirmed_at = now
