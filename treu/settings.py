@@ -148,6 +148,11 @@ else:
 # Outbound webhooks: an endpoint is switched off after this many failed attempts in a row.
 TREU_WEBHOOK_DISABLE_AFTER = env_int("TREU_WEBHOOK_DISABLE_AFTER", 10)
 
+# Newsletter consent: unconfirmed sign-ups (and their confirmation links) expire after this
+# many days; the public forms accept at most this many sign-ups per IP address and hour.
+TREU_CONSENT_PENDING_DAYS = env_int("TREU_CONSENT_PENDING_DAYS", 30)
+TREU_CONSENT_SIGNUPS_PER_IP_HOUR = env_int("TREU_CONSENT_SIGNUPS_PER_IP_HOUR", 20)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,5 +1,20 @@
 """The messaging models, one module per part; every model is re-exported here."""
 
+from treu.messaging.models.consent import (
+    PURPOSE_NEWSLETTER,
+    AppendOnlyError,
+    Channel,
+    Consent,
+    ConsentAction,
+    ConsentRecord,
+    ConsentSource,
+    ConsentState,
+    ConsentText,
+    Frequency,
+    LegalBasis,
+    Topic,
+    WithdrawalMethod,
+)
 from treu.messaging.models.outbox import (
     MessagePurpose,
     MessageStatus,
@@ -9,6 +24,10 @@ from treu.messaging.models.outbox import (
 )
 
 __all__ = [
+    # Consent
+    "PURPOSE_NEWSLETTER", "AppendOnlyError", "Channel", "Consent", "ConsentAction",
+    "ConsentRecord", "ConsentSource", "ConsentState", "ConsentText", "Frequency", "LegalBasis",
+    "Topic", "WithdrawalMethod",
     # Outbox
     "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression", "SuppressionReason",
 ]  # fmt: skip

@@ -6,10 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('customers', '0005_birthday_entered_at'),
+        ('messaging', '0001_initial'),
     ]
 
     operations = [
