@@ -40,9 +40,11 @@ from treu.messaging.models import (
     ConsentText,
     Frequency,
     LegalBasis,
+    MessagePurpose,
     Topic,
     WithdrawalMethod,
 )
+from treu.messaging.services.outbox import NewMessage, enqueue_messages
 
 # A second sign-up within this time sends no second mail (nobody is flooded with them).
 RESEND_AFTER = timedelta(minutes=5)
@@ -286,9 +288,23 @@ def subscribe_to_newsletter(
     _append(consent, ConsentAction.SIGNUP, at=now, ip=ip, detail=detail)
     _append(consent, ConsentAction.MAIL_SENT, at=now, token_hash=token_hash)
     events.publish(CONSENT_REQUESTED, customer=customer, payload=_payload(consent), occurred_at=now)
-    # Sent inside the transaction: a mail that cannot be handed over leaves no record that
-    # claims it was sent (a commit failing after it leaves a dead link, which says so).
-    confirmation_message(consent, token).send()
+    # Into the outbox in the same transaction: the mail exists exactly when the sign-up
+    # does, and the worker sends it once after the commit.
+    mail = confirmation_message(consent, token)
+    enqueue_messages(
+        [
+            NewMessage(
+                key=f"consent:{consent.pk}:confirm:{token_hash[:24]}",
+                to_email=consent.address,
+                subject=mail.subject,
+                text_body=mail.body,
+                html_body=mail.alternatives[0][0] if mail.alternatives else "",
+                purpose=MessagePurpose.TRANSACTIONAL,
+                customer_id=customer.pk,
+            )
+        ],
+        now=now,
+    )
     return SignupResult(consent, SignupStatus.MAIL_SENT, token)
 
 

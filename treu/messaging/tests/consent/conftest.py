@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from treu.messaging import services
 from treu.messaging.models import Channel, ConsentText, LegalBasis
@@ -22,10 +24,18 @@ def wording(basis: str = LegalBasis.CONSENT) -> ConsentText:
     return ConsentText.objects.filter(channel=Channel.EMAIL, basis=basis).order_by("-version")[0]
 
 
+def deliver() -> int:
+    """Send what the outbox holds, as the worker does after the commit; how many went out."""
+    return services.send_due_messages(now=timezone.now() + timedelta(days=3650), limit=100).sent
+
+
 def sign_up(customer_or_email, **kwargs):
+    """Sign up and let the worker send the confirmation mail."""
     values = {"source": "page", "ip": "198.51.100.7"}
     values.update(kwargs)
-    return services.subscribe_to_newsletter(customer_or_email, **values)
+    result = services.subscribe_to_newsletter(customer_or_email, **values)
+    deliver()
+    return result
 
 
 @pytest.fixture

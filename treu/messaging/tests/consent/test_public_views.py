@@ -12,7 +12,7 @@ from treu.messaging import services
 from treu.messaging.consent_mail import marketing_message, unsubscribe_urls
 from treu.messaging.consent_tokens import unsubscribe_token
 from treu.messaging.models import Consent, ConsentRecord, ConsentState
-from treu.messaging.tests.consent.conftest import sign_up, token_of, wording
+from treu.messaging.tests.consent.conftest import deliver, sign_up, token_of, wording
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,7 @@ def test_signing_up_on_the_own_page_sends_the_mail_and_says_what_comes_next(clie
     consent = Consent.objects.get()
     assert (consent.state, consent.source) == (ConsentState.PENDING, "page")
     assert ConsentRecord.objects.get(action="signup").ip == "198.51.100.20"
+    deliver()  # the worker, after the commit
     assert len(mailoutbox) == 1
     page = client.get(response["Location"]).content.decode()
     assert "bitte schauen Sie in Ihr Postfach" in page
@@ -82,6 +83,7 @@ def test_the_embedded_form_posts_from_another_site_without_a_csrf_token(mailoutb
     )
     assert response.status_code == 302
     assert Consent.objects.get().source == "embed"
+    deliver()  # the worker, after the commit
     assert len(mailoutbox) == 1
 
 

@@ -19,7 +19,7 @@ from treu.messaging.models import (
     ConsentText,
     LegalBasis,
 )
-from treu.messaging.tests.consent.conftest import sign_up, token_of, wording
+from treu.messaging.tests.consent.conftest import deliver, sign_up, token_of, wording
 
 pytestmark = pytest.mark.django_db
 
@@ -111,16 +111,24 @@ def test_it_refuses_a_text_version_that_does_not_exist(anna, mailoutbox):
     assert not Consent.objects.exists()
 
 
-def test_a_failed_mail_leaves_nothing_behind(monkeypatch, mailoutbox):
+def test_a_mail_server_that_is_down_keeps_the_sign_up_and_the_mail_waits(monkeypatch, mailoutbox):
+    from treu.messaging.models import MessageStatus, OutboundMessage
+
     def broken(self, *args, **kwargs):
         raise OSError("mail server down")
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
-    with pytest.raises(OSError):
-        sign_up("nele@example.de")
-    assert not Customer.objects.exists()
-    assert not Consent.objects.exists()
-    assert not DomainEvent.objects.exists()
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
+        result = sign_up("nele@example.de")
+    assert result.consent.state == ConsentState.PENDING
+    waiting = OutboundMessage.objects.get()
+    assert (waiting.status, waiting.customer_id) == (
+        MessageStatus.QUEUED,
+        result.consent.customer_id,
+    )
+    assert "mail server down" in waiting.last_error and not mailoutbox
+    assert deliver() == 1  # the server is back: the worker's next run sends it
+    assert token_of(mailoutbox[0]) == result.token
 
 
 def test_a_second_sign_up_within_minutes_sends_no_second_mail(anna, mailoutbox):
