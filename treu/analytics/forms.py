@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from treu.analytics.models import Industry
+from treu.analytics.models import ExperimentDecision, Industry
 from treu.core.money import MoneyError, format_euro, parse_euro
 
 
@@ -52,3 +53,39 @@ class SettingsForm(forms.Form):
             "industry": settings.industry,
             "monthly_report": settings.monthly_report,
         }
+
+
+class ExperimentForm(forms.Form):
+    title = forms.CharField(label=_("Name"), max_length=200)
+    hypothesis = forms.CharField(
+        label=_("Hypothesis"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "What you do and what you expect, e.g. “A thank-you mail after the first order "
+            "brings more second orders within 90 days.”"
+        ),
+    )
+    metric = forms.ChoiceField(label=_("Figure to move"))
+    first_month = forms.ChoiceField(label=_("First month"))
+    months = forms.TypedChoiceField(
+        label=_("Runs for"),
+        coerce=int,
+        choices=[(1, _("1 month")), (3, _("3 months")), (12, _("12 months"))],
+        initial=3,
+    )
+
+    def __init__(self, *args, months: list, metrics: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].choices = metrics
+        self.fields["first_month"].choices = [
+            (f"{m:%Y-%m}", formats.date_format(m, "F Y")) for m in months
+        ]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=ExperimentDecision.choices, required=False
+    )
+    notes = forms.CharField(
+        label=_("What we learned"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

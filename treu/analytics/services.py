@@ -9,13 +9,16 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from treu.analytics import computation, selectors
+from treu.analytics import computation, experiments, selectors
 from treu.analytics import report as report_module
 from treu.analytics.models import (
     AnalyticsSettings,
+    Experiment,
+    ExperimentDecision,
+    ExperimentStatus,
     Industry,
     RecomputeRun,
     ReportMail,
@@ -234,3 +237,83 @@ def _report_message(report: report_module.MonthlyReport, recipients: list[str]):
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
     message.attach_alternative(html, "text/html")
     return message
+
+
+# -- The experiment log ------------------------------------------------------------------------
+
+
+def start_experiment(
+    *,
+    title: str,
+    hypothesis: str,
+    metric: str,
+    first_month: int,
+    months: int,
+    by=None,
+    now: datetime | None = None,
+) -> Experiment:
+    """Write an experiment down, with its baseline: the figure for the months before it."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = [_("Give the experiment a name.")]
+    if not hypothesis.strip():
+        errors["hypothesis"] = [
+            _(
+                "Write down what you expect, e.g. “A thank-you mail after the first order "
+                "brings more second orders.”"
+            )
+        ]
+    if metric not in experiments.METRICS:
+        errors["metric"] = [_("Choose one of the figures offered.")]
+    if months not in experiments.PERIODS:
+        errors["months"] = [_("An experiment runs 1, 3 or 12 months.")]
+    if errors:
+        raise AnalyticsError(errors)
+    baseline = experiments.figure(metric, months=months, last_month=first_month - 1)
+    return Experiment.objects.create(
+        title=title.strip()[:200],
+        hypothesis=hypothesis.strip(),
+        metric=metric,
+        first_month=first_month,
+        months=months,
+        baseline=baseline,
+        created_by=by,
+        created_at=now,
+    )
+
+
+def evaluate_experiment(experiment: Experiment, *, now: datetime | None = None) -> Experiment:
+    """Take the result once the experiment's months are over and computed."""
+    now = now or timezone.now()
+    done = selectors.run_state().last_done
+    computed_month = month_index(timezone.localdate(done.as_of)) if done else None
+    if computed_month is None or computed_month <= experiment.last_month:
+        raise AnalyticsError(
+            {
+                "experiment": [
+                    _(
+                        "The experiment runs until the end of %(month)s; it can be "
+                        "evaluated once the figures of that month are computed."
+                    )
+                    % {"month": formats.date_format(experiment.last_month_date, "F Y")}
+                ]
+            }
+        )
+    with transaction.atomic():
+        experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        experiment.result = experiments.figure(
+            experiment.metric, months=experiment.months, last_month=experiment.last_month
+        )
+        experiment.status, experiment.evaluated_at = ExperimentStatus.EVALUATED, now
+        experiment.save(update_fields=["result", "status", "evaluated_at"])
+    return experiment
+
+
+def decide_experiment(experiment: Experiment, *, decision: str, notes: str) -> Experiment:
+    """The owner's decision after measuring, and what they learned."""
+    if decision not in ExperimentDecision.values:
+        raise AnalyticsError({"decision": [_("Choose one of the decisions offered.")]})
+    Experiment.objects.filter(pk=experiment.pk).update(decision=decision, notes=notes.strip())
+    experiment.decision, experiment.notes = decision, notes.strip()
+    return experiment
