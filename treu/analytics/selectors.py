@@ -629,6 +629,12 @@ def _int(value, allowed) -> int:
     return number
 
 
+def drill_url_for_segments(segments: list[Segment]) -> str:
+    """The customers of one or more RFM segments."""
+    query = urlencode({"metric": "segment", "segment": ",".join(s.value for s in segments)})
+    return f"{reverse('analytics:customers')}?{query}"
+
+
 def _segment(value) -> str:
     if value not in Segment.values:
         raise DrillError(value)
@@ -662,8 +668,9 @@ def drill(params) -> Drill:
         raise DrillError(metric)
     qs = CustomerFigures.objects.select_related("customer")
     month, period = None, 1
-    if metric == "segment":
-        qs = qs.filter(segment=_segment(params.get("segment")))
+    if metric == "segment":  # one segment, or several separated by commas
+        wanted = [_segment(v) for v in (params.get("segment") or "").split(",")]
+        qs = qs.filter(segment__in=wanted)
     elif metric == "move":
         source = params.get("from", "")
         qs = qs.filter(

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("segments/", views.segments, name="segments"),
     path("customers/", views.customers, name="customers"),
+    path("next-steps/", views.next_steps, name="next_steps"),
     path("report/", views.report, name="report"),
     path("experiments/", views.experiments, name="experiments"),
     path("experiments/<int:experiment_id>/", views.experiment, name="experiment"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from treu.analytics import advisor
 from treu.analytics import experiments as experiment_metrics
 from treu.analytics import export, selectors, services
 from treu.analytics import report as report_module
@@ -228,3 +229,10 @@ def experiment(request, experiment_id: int):
         "runs": selectors.run_state(),
     }
     return render(request, "analytics/experiment.html", context)
+
+
+@staff_view(VIEW)
+def next_steps(request):
+    figures, found = advisor.advice(now_month=month_index(timezone.localdate()))
+    context = {"figures": figures, "advice": found, "runs": selectors.run_state()}
+    return render(request, "analytics/next_steps.html", context)

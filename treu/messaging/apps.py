@@ -53,6 +53,10 @@ class MessagingConfig(AppConfig):
         post_migrate.connect(
             services.default_texts_after_migrate, sender=self, dispatch_uid="treu-consent-texts"
         )
+        from treu.analytics import advisor
+        from treu.messaging.consent_advice import consent_advice
+
+        advisor.register("messaging_consent", consent_advice)
         register_merge_handler("messaging.Consent", services.merge_consents)
         # The records move with their consent (merge_consents); nothing is left to move here.
         register_merge_handler("messaging.ConsentRecord", lambda survivor, duplicate: 0)
