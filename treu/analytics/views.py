@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from treu.analytics import advisor
+from treu.analytics import advisor, export, selectors, services
 from treu.analytics import experiments as experiment_metrics
-from treu.analytics import export, selectors, services
 from treu.analytics import report as report_module
 from treu.analytics.charts import dashboard_charts
 from treu.analytics.forms import DecisionForm, ExperimentForm, SettingsForm
