@@ -525,3 +525,13 @@ class RfmCell(models.Model):
 
     def __str__(self) -> str:
         return f"R{self.recency_score} FM{self.fm_score}"
+
+
+# The recommendations' tables live in their own module (and migration); Django finds models
+# through this one.
+from treu.analytics.recommendations.models import (  # noqa: E402, F401
+    BestSeller,
+    CustomerProduct,
+    ProductReorder,
+    RelatedProduct,
+)

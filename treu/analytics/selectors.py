@@ -696,3 +696,17 @@ def parse_month(value) -> int:
         return month_index(date(year, month, 1))
     except (TypeError, ValueError):
         raise DrillError(value) from None
+
+
+# Recommendations and replenishment timing (their own module; imported from here by others).
+from treu.analytics.recommendations.selectors import (  # noqa: E402, F401
+    Recommendation,
+    Runout,
+    customer_ids_running_out,
+    customers_running_out,
+    expected_runouts,
+    recommendations_for,
+    recommendations_for_customers,
+    related_products,
+    reorder_interval,
+)

@@ -19,6 +19,7 @@ from treu.analytics.models import (
     RunStatus,
     RunTrigger,
 )
+from treu.analytics.recommendations import computation as recommendations
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def recompute_analytics(
         run = RecomputeRun.objects.create(trigger=trigger, status=RunStatus.RUNNING)
     run.started_at = timezone.now()
     computed = computation.compute(now=now, window=settings.active_window_months)
+    recommendations.compute(now=now)
     seconds = time.monotonic() - started
     run.status = RunStatus.DONE
     run.finished_at = timezone.now()
@@ -157,6 +159,7 @@ def delete_customer_figures(*, survivor, duplicate) -> int:
 def reset_for_demo() -> None:
     """Demo reset: the aggregates point at customers that are about to go."""
     computation.clear()
+    recommendations.clear()
     RecomputeRun.objects.all().delete()
 
 

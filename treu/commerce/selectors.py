@@ -479,3 +479,50 @@ def customer_spend(
         .annotate(spend=Sum(F("total_cents") - F("refunded_cents")))
         .values_list("customer_id", "spend")
     )
+
+
+def live_line_facts(*, placed_before: datetime, placed_since: datetime | None = None) -> QuerySet:
+    """Lines of live orders placed before a moment that name a catalogue product, as
+    (customer_id, product_id, order_id, placed_at, quantity) rows: what analytics' purchase
+    histories are built from (cancelled orders excluded; `customer_id` is NULL for guests).
+
+    `quantity` is net of returned units, so a fully returned line has 0 (callers skip those).
+    Meant to be compiled into set-based SQL (`.query.sql_with_params()`), never iterated.
+    """
+    returned = (
+        ReturnLine.objects.filter(order_line=OuterRef("pk"))
+        .order_by()
+        .values("order_line")
+        .annotate(q=Sum("quantity"))
+        .values("q")
+    )
+    lines = OrderLine.objects.filter(product_id__isnull=False, order__placed_at__lt=placed_before)
+    if placed_since is not None:
+        lines = lines.filter(order__placed_at__gte=placed_since)
+    return (
+        lines.exclude(order__status=OrderStatus.CANCELLED)
+        .order_by()
+        .values("product_id", "order_id")
+        .annotate(
+            customer_id=F("order__customer_id"),
+            placed_at=F("order__placed_at"),
+            quantity=F("quantity")
+            - Coalesce(Subquery(returned, output_field=IntegerField()), Value(0)),
+        )
+    )
+
+
+def product_facts() -> QuerySet:
+    """Every product as (id, category_id, is_consumable, reorder_interval_days, active) rows,
+    for set-based SQL (analytics' recommendations) and small reads alike."""
+    return Product.objects.order_by().values(
+        "id", "category_id", "is_consumable", "reorder_interval_days", "active"
+    )
+
+
+def products_by_id(product_ids) -> dict[int, Product]:
+    """Products with their category, keyed by id: one query for a page of recommendations."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    return {p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("category")}
