@@ -148,10 +148,15 @@ def update_settings(
 
 def delete_customer_figures(*, survivor, duplicate) -> int:
     """Merge handler: the duplicate's figures go; the next recompute counts the survivor's."""
-    from treu.analytics.models import ActivitySpell, CustomerFigures, CustomerMonth
+    from treu.analytics.models import (
+        ActivitySpell,
+        CustomerFigures,
+        CustomerMonth,
+        CustomerProduct,
+    )
 
     deleted = 0
-    for model in (CustomerFigures, CustomerMonth, ActivitySpell):
+    for model in (CustomerFigures, CustomerMonth, ActivitySpell, CustomerProduct):
         deleted += model.objects.filter(customer_id=duplicate.pk).delete()[0]
     return deleted
 

@@ -52,7 +52,9 @@ def recommendations_for(
     customer, *, limit: int = 3, new_only: bool = False
 ) -> list[Recommendation]:
     """The next products to show one customer, best first (see recommendations_for_customers)."""
-    return recommendations_for_customers([customer.pk], limit=limit, new_only=new_only)[customer.pk]
+    if customer.erased_at:
+        return []
+    return _recommend([customer.pk], limit=limit, new_only=new_only, erased=set())[customer.pk]
 
 
 def recommendations_for_customers(
@@ -70,6 +72,13 @@ def recommendations_for_customers(
     Four queries per 2,000 customers plus one for the products, whatever their histories:
     for an email campaign, call it with the recipients in batches of a few thousand.
     """
+    return _recommend(customer_ids, limit=limit, new_only=new_only, erased=None)
+
+
+def _recommend(
+    customer_ids: Iterable[int], *, limit: int, new_only: bool, erased: set[int] | None
+) -> dict[int, list[Recommendation]]:
+    """`erased`: the erased customers among the ids when the caller knows them (else read)."""
     ids = list(dict.fromkeys(int(i) for i in customer_ids))
     result: dict[int, list[tuple[int, str, float | None]]] = {i: [] for i in ids}
     if limit < 1 or not ids:
@@ -77,14 +86,17 @@ def recommendations_for_customers(
     best = _best_seller_ids()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        erased = set(
-            customer_selectors.erased_customer_ids()
-            .filter(pk__any_of=chunk)
-            .values_list("pk", flat=True)
-        )
+        if erased is None:
+            erased_here = set(
+                customer_selectors.erased_customer_ids()
+                .filter(pk__any_of=chunk)
+                .values_list("pk", flat=True)
+            )
+        else:
+            erased_here = erased & set(chunk)
         for customer_id, product_id, score in _related_candidates(chunk, limit, new_only):
             result[customer_id].append((product_id, RELATED, float(score)))
-        short = [i for i in chunk if len(result[i]) < limit and i not in erased]
+        short = [i for i in chunk if len(result[i]) < limit and i not in erased_here]
         if short and best:
             owned = _owned(short, new_only)
             for customer_id in short:
@@ -94,7 +106,7 @@ def recommendations_for_customers(
                         break
                     if product_id not in picked:
                         result[customer_id].append((product_id, BESTSELLER, None))
-        for customer_id in erased:
+        for customer_id in erased_here:
             result[customer_id] = []
     products = commerce_selectors.products_by_id(
         {p for rows in result.values() for p, _, _ in rows}

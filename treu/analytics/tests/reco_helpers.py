@@ -10,10 +10,10 @@ from treu.commerce.tests.factories import CategoryFactory, ProductFactory, ShopF
 _seq = iter(range(1, 10**9))
 
 
-def consumable(name: str, *, category=None, interval: int | None = 30, **kwargs):
+def consumable(sku: str, *, category=None, interval: int | None = 30, **kwargs):
+    kwargs.setdefault("name", sku)
     return ProductFactory(
-        sku=name,
-        name=name,
+        sku=sku,
         category=category or CategoryFactory(),
         is_consumable=True,
         reorder_interval_days=interval,
@@ -21,11 +21,11 @@ def consumable(name: str, *, category=None, interval: int | None = 30, **kwargs)
     )
 
 
-def durable(name: str, *, category=None, **kwargs):
+def durable(sku: str, *, category=None, **kwargs):
     category = category or CategoryFactory(name="Maschinen", slug="maschinen")
+    kwargs.setdefault("name", sku)
     return ProductFactory(
-        sku=name,
-        name=name,
+        sku=sku,
         category=category,
         is_consumable=False,
         reorder_interval_days=None,

@@ -155,6 +155,8 @@ def test_erased_customers_histories_are_left_out(abc):
     recompute()
     assert related(a) == []  # two customers left: below the minimum support
     assert not CustomerProduct.objects.filter(customer=people[0]).exists()
+    assert selectors.recommendations_for_customers([people[0].pk]) == {people[0].pk: []}
+    people[0].refresh_from_db()
     assert selectors.recommendations_for(people[0]) == []
 
 
