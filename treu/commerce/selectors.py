@@ -481,13 +481,19 @@ def customer_spend(
     )
 
 
-def live_line_facts(*, placed_before: datetime, placed_since: datetime | None = None) -> QuerySet:
-    """Lines of live orders placed before a moment that name a catalogue product, as
-    (customer_id, product_id, order_id, placed_at, quantity) rows: what analytics' purchase
-    histories are built from (cancelled orders excluded; `customer_id` is NULL for guests).
+def live_line_facts(
+    *, placed_before: datetime | None = None, placed_since: datetime | None = None
+) -> QuerySet:
+    """Lines of live orders that name a catalogue product, as (customer_id, product_id,
+    order_id, placed_at, quantity) rows: what analytics' purchase histories are built from
+    (cancelled orders excluded; `customer_id` is NULL for guests), optionally only orders
+    placed in [placed_since, placed_before).
 
     `quantity` is net of returned units, so a fully returned line has 0 (callers skip those).
     Meant to be compiled into set-based SQL (`.query.sql_with_params()`), never iterated.
+    For all of history, leave `placed_before` out and compare `placed_at` after grouping:
+    SQLite (without statistics) would otherwise walk all orders by the `placed_at` index and
+    each order's lines by theirs, 20 times slower than reading the lines in order.
     """
     returned = (
         ReturnLine.objects.filter(order_line=OuterRef("pk"))
@@ -496,7 +502,9 @@ def live_line_facts(*, placed_before: datetime, placed_since: datetime | None = 
         .annotate(q=Sum("quantity"))
         .values("q")
     )
-    lines = OrderLine.objects.filter(product_id__isnull=False, order__placed_at__lt=placed_before)
+    lines = OrderLine.objects.filter(product_id__isnull=False)
+    if placed_before is not None:
+        lines = lines.filter(order__placed_at__lt=placed_before)
     if placed_since is not None:
         lines = lines.filter(order__placed_at__gte=placed_since)
     return (

@@ -30,7 +30,7 @@ from fractions import Fraction
 
 from django.db import connection
 
-from treu.analytics.computation import _days_between, _run, _table
+from treu.analytics.computation import _run, _table
 from treu.analytics.recommendations.models import (
     BestSeller,
     CustomerProduct,
@@ -72,11 +72,12 @@ def _float() -> str:
     return "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
 
 
-def _age_days(column: str) -> str:
-    """Days (fractional) from a timestamp column to the moment passed as the parameter."""
+def _epoch_days(column: str) -> str:
+    """A timestamp as (fractional) days since 1970-01-01 UTC: plain numbers for the gaps and
+    ages, so no row's timestamp is parsed twice."""
     if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM (%s - {column})) AS DOUBLE PRECISION) / 86400.0"
-    return f"(julianday(%s) - julianday({column}))"
+        return f"(CAST(EXTRACT(EPOCH FROM {column}) AS DOUBLE PRECISION) / 86400.0)"
+    return f"(julianday({column}) - 2440587.5)"
 
 
 def _plus_days(column: str, days: str) -> str:
@@ -106,23 +107,33 @@ def compute(*, now: datetime) -> RecoComputed:
 
 
 def _fill_work_table(now: datetime) -> None:
-    facts_sql, facts_params = commerce_selectors.live_line_facts(
-        placed_before=now
-    ).query.sql_with_params()
+    """One row per customer, product and order, with the gap to the customer's previous
+    purchase of the product, the units bought then, and whether it is the last purchase:
+    one GROUP BY and one window pass over the order lines, in one statement."""
+    facts_sql, facts_params = commerce_selectors.live_line_facts().query.sql_with_params()
     erased_sql, erased_params = customer_selectors.erased_customer_ids().query.sql_with_params()
     timestamp = "TIMESTAMP WITH TIME ZONE" if connection.vendor == "postgresql" else "DATETIME"
     _run(f"DROP TABLE IF EXISTS {WORK}")
     _run(
         f"CREATE TEMPORARY TABLE {WORK} (customer_id BIGINT NOT NULL, product_id BIGINT NOT NULL,"
-        f" order_id BIGINT NOT NULL, placed_at {timestamp} NOT NULL, quantity BIGINT NOT NULL)"
+        f" placed_at {timestamp} NOT NULL, day {_float()} NOT NULL, quantity BIGINT NOT NULL,"
+        f" gap BIGINT, previous_quantity BIGINT, is_last INTEGER NOT NULL)"
     )
+    window = "OVER (PARTITION BY f.customer_id, f.product_id ORDER BY MIN(f.day), f.order_id)"
+    # HAVING, not WHERE, leaves out returned lines (the net quantity is a correlated
+    # subquery, evaluated once per line this way) and later orders (see live_line_facts).
     _run(
-        f"INSERT INTO {WORK} (customer_id, product_id, order_id, placed_at, quantity)"  # noqa: S608
-        " SELECT f.customer_id, f.product_id, f.order_id, MIN(f.placed_at), SUM(f.quantity)"
-        f" FROM ({facts_sql}) f WHERE f.customer_id IS NOT NULL AND f.quantity > 0"
-        f" AND f.customer_id NOT IN ({erased_sql})"
-        " GROUP BY f.customer_id, f.product_id, f.order_id",
-        [*facts_params, *erased_params],
+        f"INSERT INTO {WORK} (customer_id, product_id, placed_at, day, quantity, gap,"  # noqa: S608
+        " previous_quantity, is_last)"
+        " SELECT f.customer_id, f.product_id, MIN(f.placed_at), MIN(f.day), SUM(f.quantity),"
+        f" CAST(ROUND(MIN(f.day) - LAG(MIN(f.day)) {window}) AS INTEGER),"
+        f" LAG(SUM(f.quantity)) {window},"
+        f" CASE WHEN LEAD(f.order_id) {window} IS NULL THEN 1 ELSE 0 END"
+        f" FROM (SELECT facts.*, {_epoch_days('facts.placed_at')} AS day FROM ({facts_sql}) facts"
+        f" WHERE facts.customer_id IS NOT NULL AND facts.customer_id NOT IN ({erased_sql})) f"
+        " GROUP BY f.customer_id, f.product_id, f.order_id"
+        " HAVING SUM(f.quantity) > 0 AND MIN(f.placed_at) < %s",
+        [*facts_params, *erased_params, connection.ops.adapt_datetimefield_value(now)],
     )
 
 
@@ -132,12 +143,9 @@ def _fill_work_table(now: datetime) -> None:
 def _reorder_intervals(products: list[dict]) -> list[ProductReorder]:
     """Per consumable: days per unit from its own reorders, else its category's, else the
     interval set on the product; nothing when none of the three is there."""
-    window = "OVER (PARTITION BY customer_id, product_id ORDER BY placed_at, order_id)"
-    gap = _days_between(f"LAG(placed_at) {window}", "placed_at")
     rows = _run(
-        f"SELECT product_id, gap, previous_quantity, COUNT(*) FROM ("  # noqa: S608
-        f" SELECT product_id, {gap} AS gap, LAG(quantity) {window} AS previous_quantity"
-        f" FROM {WORK}) g WHERE gap >= 1 GROUP BY product_id, gap, previous_quantity"
+        f"SELECT product_id, gap, previous_quantity, COUNT(*) FROM {WORK}"  # noqa: S608
+        " WHERE gap >= 1 GROUP BY product_id, gap, previous_quantity"
     )
     consumables = {p["id"]: p for p in products if p["is_consumable"]}
     per_unit: dict[int, Counter] = defaultdict(Counter)
@@ -227,27 +235,23 @@ def _decimal(value: Fraction) -> Decimal:
 
 def _customer_products(now: datetime) -> None:
     cp, reorder = _table(CustomerProduct), _table(ProductReorder)
-    partition = "PARTITION BY customer_id, product_id"
-    weight = f"CAST(POWER(0.5, {_age_days('s.placed_at')} / {HALF_LIFE_DAYS}) AS {_float()})"
-    supply = "CAST(ROUND(r.days_per_unit * s.quantity) AS INTEGER)"
+    weight = f"CAST(POWER(0.5, (%s - g.last_day) / {HALF_LIFE_DAYS}) AS {_float()})"
+    supply = "CAST(ROUND(r.days_per_unit * g.last_quantity) AS INTEGER)"
     _run(
         f"""
-        WITH seq AS (
-            SELECT customer_id, product_id, placed_at, quantity,
-                   ROW_NUMBER() OVER ({partition} ORDER BY placed_at DESC, order_id DESC) AS rn,
-                   COUNT(*) OVER ({partition}) AS n,
-                   MIN(placed_at) OVER ({partition}) AS first_at,
-                   SUM(quantity) OVER ({partition}) AS units
-            FROM {WORK}
-        )
         INSERT INTO {cp} (customer_id, product_id, first_at, last_at, orders, units,
                           last_quantity, weight, supply_days, runout_at)
-        SELECT s.customer_id, s.product_id, s.first_at, s.placed_at, s.n, s.units, s.quantity,
-               {weight}, {supply}, {_plus_days("s.placed_at", supply)}
-        FROM seq s LEFT JOIN {reorder} r ON r.product_id = s.product_id
-        WHERE s.rn = 1
+        SELECT g.customer_id, g.product_id, g.first_at, g.last_at, g.n, g.units,
+               g.last_quantity, {weight}, {supply}, {_plus_days("g.last_at", supply)}
+        FROM (
+            SELECT customer_id, product_id, MIN(placed_at) AS first_at,
+                   MAX(placed_at) AS last_at, MAX(day) AS last_day, COUNT(*) AS n,
+                   SUM(quantity) AS units,
+                   SUM(CASE WHEN is_last = 1 THEN quantity ELSE 0 END) AS last_quantity
+            FROM {WORK} GROUP BY customer_id, product_id
+        ) g LEFT JOIN {reorder} r ON r.product_id = g.product_id
         """,  # noqa: S608 - table names and fixed SQL; the moment is a parameter
-        [connection.ops.adapt_datetimefield_value(now)],
+        [now.timestamp() / 86400],
     )
 
 

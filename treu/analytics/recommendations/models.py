@@ -32,6 +32,7 @@ class CustomerProduct(models.Model):
         "commerce.Product",
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,  # read by customer (the unique index) or by run-out, never by product
         db_constraint=False,
     )
     first_at = models.DateTimeField(_("first purchase"))
