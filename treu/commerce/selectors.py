@@ -484,24 +484,18 @@ def customer_spend(
 def live_line_facts(
     *, placed_before: datetime | None = None, placed_since: datetime | None = None
 ) -> QuerySet:
-    """Lines of live orders that name a catalogue product, as (customer_id, product_id,
+    """Lines of live orders that name a catalogue product, as (id, customer_id, product_id,
     order_id, placed_at, quantity) rows: what analytics' purchase histories are built from
     (cancelled orders excluded; `customer_id` is NULL for guests), optionally only orders
     placed in [placed_since, placed_before).
 
-    `quantity` is net of returned units, so a fully returned line has 0 (callers skip those).
-    Meant to be compiled into set-based SQL (`.query.sql_with_params()`), never iterated.
-    For all of history, leave `placed_before` out and compare `placed_at` after grouping:
-    SQLite (without statistics) would otherwise walk all orders by the `placed_at` index and
-    each order's lines by theirs, 20 times slower than reading the lines in order.
+    `quantity` is as ordered: subtract `returned_line_quantities()` (joined on the line id)
+    for the units kept. Meant to be compiled into set-based SQL (`.query.sql_with_params()`),
+    never iterated. For all of history, leave `placed_before` out and compare `placed_at`
+    after grouping: SQLite (without statistics) would otherwise walk all orders by the
+    `placed_at` index and each order's lines by theirs, 20 times slower than reading the
+    lines in order.
     """
-    returned = (
-        ReturnLine.objects.filter(order_line=OuterRef("pk"))
-        .order_by()
-        .values("order_line")
-        .annotate(q=Sum("quantity"))
-        .values("q")
-    )
     lines = OrderLine.objects.filter(product_id__isnull=False)
     if placed_before is not None:
         lines = lines.filter(order__placed_at__lt=placed_before)
@@ -510,13 +504,19 @@ def live_line_facts(
     return (
         lines.exclude(order__status=OrderStatus.CANCELLED)
         .order_by()
-        .values("product_id", "order_id")
-        .annotate(
-            customer_id=F("order__customer_id"),
-            placed_at=F("order__placed_at"),
-            quantity=F("quantity")
-            - Coalesce(Subquery(returned, output_field=IntegerField()), Value(0)),
-        )
+        .values("id", "product_id", "order_id", "quantity")
+        .annotate(customer_id=F("order__customer_id"), placed_at=F("order__placed_at"))
+    )
+
+
+def returned_line_quantities() -> QuerySet:
+    """(order_line_id, quantity) of the units sent back per order line, for set-based SQL:
+    one small grouped table to join, instead of a lookup per line."""
+    return (
+        ReturnLine.objects.order_by()
+        .values("order_line_id")
+        .annotate(returned=Sum("quantity"))
+        .values("order_line_id", "returned")
     )
 
 

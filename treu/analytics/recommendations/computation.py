@@ -1,15 +1,17 @@
 """The recommendations' part of the recompute: purchase histories, related products,
 reorder intervals and best sellers, in a fixed number of set-based statements.
 
-1. The order lines (commerce.selectors.live_line_facts: live orders, returned units left
-   out) of customers who are not erased are grouped per customer, product and order into
-   a temporary work table.
-2. One window pass over it gives every gap between a customer's consecutive purchases of a
-   product with the units bought at the first of the two, grouped into a histogram per
-   (product, gap, units); Python takes medians and quartiles of these few rows
-   (`ProductReorder`, with the category and the configured interval as fallbacks).
-3. One window pass writes `CustomerProduct` (one row per customer and product: first and
-   last purchase, units, recency weight, for consumables the expected run-out).
+1. One statement reads the order lines (commerce.selectors.live_line_facts: live orders,
+   returned units left out) of customers who are not erased, groups them per customer,
+   product and order, and with one window pass over those groups notes the gap in days to
+   the customer's previous purchase of the product, the units bought then, and whether it
+   is the last purchase: a temporary work table.
+2. Its gaps, grouped into a histogram per (product, gap, units), are a few thousand rows;
+   Python takes medians and quartiles of days per unit from them (`ProductReorder`, with
+   the category and the configured interval as fallbacks).
+3. One GROUP BY over the work table writes `CustomerProduct` (one row per customer and
+   product: first and last purchase, units, recency weight, for consumables the expected
+   run-out).
 4. A self-join of `CustomerProduct` on the customer counts every pair of products bought
    by one customer (at any time, not only in one basket), keeps pairs with at least
    MIN_SUPPORT customers, scores them (recency-weighted cosine) and keeps the TOP_RELATED
@@ -89,8 +91,15 @@ def _plus_days(column: str, days: str) -> str:
 def compute(*, now: datetime) -> RecoComputed:
     """Fill the recommendation tables from the orders placed before `now` (cleared first)."""
     clear()
+    if connection.vendor == "postgresql":
+        # The sorts of a million lines spill to disk at the default 4 MB (this transaction
+        # only); the JIT would compile statements that run once.
+        _run("SET LOCAL work_mem = '128MB'")
+        _run("SET LOCAL jit = off")
     products = list(commerce_selectors.product_facts())
     _fill_work_table(now)
+    if connection.vendor == "postgresql":
+        _run(f"ANALYZE {WORK}")  # temporary tables get no statistics otherwise
     try:
         reorders = _reorder_intervals(products)
         ProductReorder.objects.bulk_create(reorders, batch_size=500)
@@ -106,11 +115,25 @@ def compute(*, now: datetime) -> RecoComputed:
     )
 
 
+def _kept_units(lines) -> tuple[str, list]:
+    """The lines as SQL with `quantity` = the units kept (ordered less returned)."""
+    lines_sql, lines_params = lines.query.sql_with_params()
+    returned_sql, returned_params = (
+        commerce_selectors.returned_line_quantities().query.sql_with_params()
+    )
+    return (
+        "(SELECT l.customer_id, l.product_id, l.order_id, l.placed_at,"  # noqa: S608
+        " l.quantity - COALESCE(r.returned, 0) AS quantity"
+        f" FROM ({lines_sql}) l LEFT JOIN ({returned_sql}) r ON r.order_line_id = l.id)",
+        [*lines_params, *returned_params],
+    )
+
+
 def _fill_work_table(now: datetime) -> None:
     """One row per customer, product and order, with the gap to the customer's previous
     purchase of the product, the units bought then, and whether it is the last purchase:
     one GROUP BY and one window pass over the order lines, in one statement."""
-    facts_sql, facts_params = commerce_selectors.live_line_facts().query.sql_with_params()
+    facts_sql, facts_params = _kept_units(commerce_selectors.live_line_facts())
     erased_sql, erased_params = customer_selectors.erased_customer_ids().query.sql_with_params()
     timestamp = "TIMESTAMP WITH TIME ZONE" if connection.vendor == "postgresql" else "DATETIME"
     _run(f"DROP TABLE IF EXISTS {WORK}")
@@ -120,8 +143,7 @@ def _fill_work_table(now: datetime) -> None:
         f" gap BIGINT, previous_quantity BIGINT, is_last INTEGER NOT NULL)"
     )
     window = "OVER (PARTITION BY f.customer_id, f.product_id ORDER BY MIN(f.day), f.order_id)"
-    # HAVING, not WHERE, leaves out returned lines (the net quantity is a correlated
-    # subquery, evaluated once per line this way) and later orders (see live_line_facts).
+    # Orders placed after `now` are left out by HAVING, not WHERE: see live_line_facts.
     _run(
         f"INSERT INTO {WORK} (customer_id, product_id, placed_at, day, quantity, gap,"  # noqa: S608
         " previous_quantity, is_last)"
@@ -129,7 +151,7 @@ def _fill_work_table(now: datetime) -> None:
         f" CAST(ROUND(MIN(f.day) - LAG(MIN(f.day)) {window}) AS INTEGER),"
         f" LAG(SUM(f.quantity)) {window},"
         f" CASE WHEN LEAD(f.order_id) {window} IS NULL THEN 1 ELSE 0 END"
-        f" FROM (SELECT facts.*, {_epoch_days('facts.placed_at')} AS day FROM ({facts_sql}) facts"
+        f" FROM (SELECT facts.*, {_epoch_days('facts.placed_at')} AS day FROM {facts_sql} facts"
         f" WHERE facts.customer_id IS NOT NULL AND facts.customer_id NOT IN ({erased_sql})) f"
         " GROUP BY f.customer_id, f.product_id, f.order_id"
         " HAVING SUM(f.quantity) > 0 AND MIN(f.placed_at) < %s",
@@ -292,12 +314,14 @@ def _related_products() -> None:
 
 
 def _best_sellers(now: datetime) -> None:
-    facts_sql, params = commerce_selectors.live_line_facts(
-        placed_before=now, placed_since=now - timedelta(days=BESTSELLER_DAYS)
-    ).query.sql_with_params()
+    facts_sql, params = _kept_units(
+        commerce_selectors.live_line_facts(
+            placed_before=now, placed_since=now - timedelta(days=BESTSELLER_DAYS)
+        )
+    )
     rows = _run(
         "SELECT f.product_id, COUNT(DISTINCT f.order_id), SUM(f.quantity)"  # noqa: S608
-        f" FROM ({facts_sql}) f WHERE f.quantity > 0 GROUP BY f.product_id"
+        f" FROM {facts_sql} f WHERE f.quantity > 0 GROUP BY f.product_id"
         f" ORDER BY 2 DESC, 3 DESC, f.product_id LIMIT {BESTSELLERS}",
         params,
     )

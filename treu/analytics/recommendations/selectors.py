@@ -112,7 +112,11 @@ def _recommend(
         {p for rows in result.values() for p, _, _ in rows}
     )
     return {
-        customer_id: [Recommendation(products[p], source, score) for p, source, score in rows]
+        customer_id: [
+            Recommendation(products[p], source, score)
+            for p, source, score in rows
+            if p in products  # a product deleted since the recompute
+        ]
         for customer_id, rows in result.items()
     }
 
