@@ -415,3 +415,32 @@ def test_inactive_products_and_erased_customers_get_no_reminder(beans):
     rows = selectors.customers_running_out(within_days=60, now=at_day)
     assert [(r["customer_id"], r["product_id"]) for r in rows] == [(c2.pk, k.pk), (c3.pk, ell.pk)]
     assert selectors.expected_runouts(c1) == []
+
+
+# -- Privacy and merging ---------------------------------------------------------------------
+
+
+def test_a_customers_purchase_history_is_exported_and_erased(abc):
+    a, _, _ = abc
+    anna = CustomerFactory()
+    buy(anna, ago(3), (a, 2))
+    recompute()
+    exported = privacy.export_customer(anna)["analytics.CustomerProduct"]
+    assert [(row["product__sku"], row["units"]) for row in exported] == [("A", 2)]
+    privacy.erase_customer(anna)
+    assert not CustomerProduct.objects.filter(customer=anna).exists()
+
+
+def test_merging_customers_drops_the_duplicates_history_until_the_next_recompute(abc):
+    from treu.customers.services import merge_customers
+
+    a, b, _ = abc
+    anna, ben = customers(2)
+    buy(anna, ago(20), a)
+    buy(ben, ago(10), a, b)
+    recompute()
+    merge_customers(survivor=anna, duplicate=ben)
+    assert set(CustomerProduct.objects.values_list("customer_id", flat=True)) == {anna.pk}
+    recompute()
+    rows = CustomerProduct.objects.filter(customer=anna).order_by("product__sku")
+    assert [(r.product.sku, r.orders) for r in rows] == [("A", 2), ("B", 1)]
