@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from treu.messaging import consent_urls, outbox_views
 
 app_name = "messaging"
 
-urlpatterns: list = []
+urlpatterns = [
+    *consent_urls.urlpatterns,
+    path("outbox/", outbox_views.outbox, name="outbox"),
+    path("outbox/<int:message_id>/resend/", outbox_views.resend, name="outbox_resend"),
+    path("suppressions/", outbox_views.suppression_list, name="suppressions"),
+    path(
+        "suppressions/<int:suppression_id>/lift/",
+        outbox_views.suppression_lift,
+        name="suppression_lift",
+    ),
+]
