@@ -9,7 +9,8 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from treu.analytics import privacy, services, tasks  # noqa: F401
-        from treu.core import navigation, roles
+        from treu.analytics.recommendations import views as recommendation_views
+        from treu.core import navigation, panels, roles
         from treu.customers.services import register_merge_handler
         from treu.demo.generator import DemoStep, register_step
 
@@ -22,10 +23,31 @@ class AnalyticsConfig(AppConfig):
             "analytics.CustomerFigures",
             "analytics.CustomerMonth",
             "analytics.ActivitySpell",
+            "analytics.CustomerProduct",
         ):
             register_merge_handler(label, services.delete_customer_figures)
         register_step(
             DemoStep("analytics", reset=services.reset_for_demo, finish=services.compute_for_demo)
+        )
+        panels.register(
+            "customer",
+            panels.Panel(
+                "analytics-recommendations",
+                "analytics/_customer_recommendations.html",
+                recommendation_views.customer_panel,
+                "analytics.view_analytics",
+                order=20,
+            ),
+        )
+        panels.register(
+            "product",
+            panels.Panel(
+                "analytics-related",
+                "analytics/_product_recommendations.html",
+                recommendation_views.product_panel,
+                "analytics.view_analytics",
+                order=20,
+            ),
         )
         navigation.register(
             navigation.NavItem(

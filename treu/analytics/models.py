@@ -623,3 +623,13 @@ class Experiment(models.Model):
     @property
     def last_month_date(self):
         return month_start(self.last_month)
+
+
+# The recommendations' tables live in their own module (and migration); Django finds models
+# through this one.
+from treu.analytics.recommendations.models import (  # noqa: E402, F401
+    BestSeller,
+    CustomerProduct,
+    ProductReorder,
+    RelatedProduct,
+)

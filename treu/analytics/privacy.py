@@ -5,13 +5,17 @@ from __future__ import annotations
 from treu.analytics.models import (
     ActivitySpell,
     AnalyticsSettings,
+    BestSeller,
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerProduct,
     CustomerTotals,
     Experiment,
     PeriodFigures,
+    ProductReorder,
     RecomputeRun,
+    RelatedProduct,
     ReportMail,
     RfmCell,
     SegmentFigures,
@@ -60,6 +64,15 @@ privacy.register(
     erasure=privacy.Erasure.DELETE,
     retention="Arbeitstabelle der Neuberechnung, außerhalb davon leer.",
 )
+privacy.register(
+    CustomerProduct,
+    customer="customer",
+    fields=["product__sku", "first_at", "last_at", "orders", "units", "runout_at"],
+    erasure=privacy.Erasure.DELETE,
+    retention=RETENTION,
+)
+for model in (RelatedProduct, ProductReorder, BestSeller):
+    privacy.not_personal(model, reason="Counts per product over all customers, about no person.")
 for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
     privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")
 privacy.not_personal(RecomputeRun, reason="When the figures were computed and by which staff user.")

@@ -756,3 +756,17 @@ def experiment_log() -> list[ExperimentEntry]:
         experiment_entry(e, computed_month=computed_month)
         for e in Experiment.objects.select_related("created_by")
     ]
+
+
+# Recommendations and replenishment timing (their own module; imported from here by others).
+from treu.analytics.recommendations.selectors import (  # noqa: E402, F401
+    Recommendation,
+    Runout,
+    customer_ids_running_out,
+    customers_running_out,
+    expected_runouts,
+    recommendations_for,
+    recommendations_for_customers,
+    related_products,
+    reorder_interval,
+)

@@ -26,6 +26,7 @@ from treu.analytics.models import (
     RunTrigger,
     month_index,
 )
+from treu.analytics.recommendations import computation as recommendations
 from treu.core import roles
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def recompute_analytics(
         run = RecomputeRun.objects.create(trigger=trigger, status=RunStatus.RUNNING)
     run.started_at = timezone.now()
     computed = computation.compute(now=now, window=settings.active_window_months)
+    recommendations.compute(now=now)
     seconds = time.monotonic() - started
     run.status = RunStatus.DONE
     run.finished_at = timezone.now()
@@ -156,10 +158,15 @@ def update_settings(
 
 def delete_customer_figures(*, survivor, duplicate) -> int:
     """Merge handler: the duplicate's figures go; the next recompute counts the survivor's."""
-    from treu.analytics.models import ActivitySpell, CustomerFigures, CustomerMonth
+    from treu.analytics.models import (
+        ActivitySpell,
+        CustomerFigures,
+        CustomerMonth,
+        CustomerProduct,
+    )
 
     deleted = 0
-    for model in (CustomerFigures, CustomerMonth, ActivitySpell):
+    for model in (CustomerFigures, CustomerMonth, ActivitySpell, CustomerProduct):
         deleted += model.objects.filter(customer_id=duplicate.pk).delete()[0]
     return deleted
 
@@ -167,6 +174,7 @@ def delete_customer_figures(*, survivor, duplicate) -> int:
 def reset_for_demo() -> None:
     """Demo reset: the aggregates point at customers that are about to go."""
     computation.clear()
+    recommendations.clear()
     RecomputeRun.objects.all().delete()
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from treu.analytics import views
+from treu.analytics.recommendations import views as recommendation_views
 
 app_name = "analytics"
 urlpatterns = [
@@ -14,4 +15,10 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("recompute/", views.recompute, name="recompute"),
     path("export/<slug:table>.csv", views.export_csv, name="export"),
+    path("recommendations/", recommendation_views.recommendations, name="recommendations"),
+    path(
+        "recommendations/export/<slug:table>.csv",
+        recommendation_views.export_csv,
+        name="recommendations_export",
+    ),
 ]

@@ -12,6 +12,7 @@ from treu.backoffice.pagination import paginate
 from treu.commerce import selectors, services
 from treu.commerce.forms import OrderFilterForm, ProductFilterForm, ReturnForm
 from treu.commerce.models import Order, Product
+from treu.core import panels
 from treu.core.money import format_euro
 
 
@@ -86,5 +87,6 @@ def product_detail(request, product_id: int):
         "orders": selectors.recent_product_orders(product)
         if request.user.has_perm("commerce.view_order")
         else None,
+        "panels": panels.render("product", request, product),
     }
     return render(request, "commerce/product_detail.html", context)

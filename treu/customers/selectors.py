@@ -110,6 +110,12 @@ def existing_customer_ids(customer_ids: Iterable[int]) -> set[int]:
     return set(Customer.objects.filter(pk__any_of=ids).values_list("pk", flat=True))
 
 
+def erased_customer_ids() -> QuerySet:
+    """Ids of erased (anonymised) customers, as a subquery: analytics leaves their purchase
+    history out of anything that concerns a person."""
+    return Customer.objects.filter(erased_at__isnull=False).values("pk")
+
+
 def customer_by_email(email: str) -> Customer | None:
     normalised = normalise_email(email)
     return Customer.objects.filter(email=normalised).first() if normalised else None

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from treu.backoffice.access import staff_view
 from treu.backoffice.pagination import paginate
 from treu.commerce import selectors as commerce_selectors
+from treu.core import panels
 from treu.customers import selectors, services
 from treu.customers.forms import CustomerFilterForm, CustomerForm, MergePickForm, NoteForm
 from treu.customers.models import Customer
@@ -64,6 +65,7 @@ def _detail_context(request, customer: Customer, **forms) -> dict:
         "average_order_cents": customer.total_spent_cents // customer.order_count
         if customer.order_count
         else None,
+        "panels": panels.render("customer", request, customer),
     }
 
 
