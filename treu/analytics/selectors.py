@@ -696,3 +696,9 @@ def parse_month(value) -> int:
         return month_index(date(year, month, 1))
     except (TypeError, ValueError):
         raise DrillError(value) from None
+
+
+def figures_in_segments(*, customer, segments: list[str]) -> QuerySet:
+    """The customer's figures if their RFM segment (as of the last recompute) is one of
+    these; `customer` is an id, or OuterRef("pk") for messaging's Exists over customers."""
+    return CustomerFigures.objects.filter(customer_id=customer, segment__in=segments)

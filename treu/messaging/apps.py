@@ -6,3 +6,8 @@ class MessagingConfig(AppConfig):
     name = "treu.messaging"
     label = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from treu.messaging import segment_setup
+
+        segment_setup.ready()

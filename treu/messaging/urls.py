@@ -1,5 +1,5 @@
-from django.urls import path  # noqa: F401
+from treu.messaging import segment_urls
 
 app_name = "messaging"
 
-urlpatterns: list = []
+urlpatterns: list = [*segment_urls.urlpatterns]
