@@ -26,9 +26,7 @@ _KEY = re.compile(r"^g-(\d{1,2})-(?:c-(\d{1,2})-)?(match|field|op|value)$")
 
 class SegmentForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    description = forms.CharField(
-        label=gettext_lazy("Description"), max_length=300, required=False
-    )
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=300, required=False)
     active = forms.BooleanField(
         label=gettext_lazy("Active: keep the members current"), required=False, initial=True
     )
@@ -116,7 +114,9 @@ def rows_from_post(data: QueryDict) -> list[GroupRow]:
                 op = rule_field.allowed_operators[0]  # the field changed: its first operator
             row.conditions.append(
                 ConditionRow(
-                    field_key=key, op=op, value=raw.get("value", "").strip(),
+                    field_key=key,
+                    op=op,
+                    value=raw.get("value", "").strip(),
                     values=raw.get("values", []),
                 )  # fmt: skip
             )
@@ -140,7 +140,9 @@ def rows_from_tree(tree: dict) -> list[GroupRow]:
                 text = str(value)
             row.conditions.append(
                 ConditionRow(
-                    field_key=condition["field"], op=condition["op"], value=text,
+                    field_key=condition["field"],
+                    op=condition["op"],
+                    value=text,
                     values=[str(v) for v in value] if isinstance(value, list) else [],
                 )  # fmt: skip
             )
@@ -197,5 +199,7 @@ def field_options() -> list[tuple[str, list[tuple[str, str]]]]:
     """The fields for the picker, grouped: [(group label, [(key, label)])]."""
     grouped: dict[str, list[tuple[str, str]]] = {}
     for rule_field in F.all_fields():
-        grouped.setdefault(str(rule_field.group), []).append((rule_field.key, str(rule_field.label)))
+        grouped.setdefault(str(rule_field.group), []).append(
+            (rule_field.key, str(rule_field.label))
+        )
     return list(grouped.items())

@@ -35,6 +35,10 @@ def ready() -> None:
     register_step(DemoStep("segments", reset=demo.reset, finish=demo.finish))
     navigation.register(
         navigation.NavItem(
-            "messaging_segments", _("Segments"), "messaging:segment_list", "messaging.view_segment", 60
+            "messaging_segments",
+            _("Segments"),
+            "messaging:segment_list",
+            "messaging.view_segment",
+            60,
         )
     )

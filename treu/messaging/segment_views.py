@@ -215,7 +215,9 @@ def segment_export(request, segment_id: int):
     def rows():
         for m in selectors.members(segment).iterator(chunk_size=2000):
             c = m.customer
-            last = timezone.localtime(c.last_order_at).strftime("%d.%m.%Y") if c.last_order_at else ""
+            last = (
+                timezone.localtime(c.last_order_at).strftime("%d.%m.%Y") if c.last_order_at else ""
+            )
             yield [
                 c.display_number, _cell(c.first_name), _cell(c.last_name), _cell(c.email or ""),
                 str(c.order_count), format_euro(c.total_spent_cents, with_symbol=False), last,

@@ -204,8 +204,12 @@ def _points(op: str, points: int, ctx: RuleContext) -> Q:
     if op == GTE:
         if points <= 0:
             return Q()
-        return Q(Exists(loyalty_selectors.members_with_points(customer=OuterRef("pk"), at_least=points)))
-    return ~Q(Exists(loyalty_selectors.members_with_points(customer=OuterRef("pk"), more_than=points)))
+        return Q(
+            Exists(loyalty_selectors.members_with_points(customer=OuterRef("pk"), at_least=points))
+        )
+    return ~Q(
+        Exists(loyalty_selectors.members_with_points(customer=OuterRef("pk"), more_than=points))
+    )
 
 
 def _source_shop(op: str, values: list, ctx: RuleContext) -> Q:
@@ -234,7 +238,9 @@ def _city(op: str, city: str, ctx: RuleContext) -> Q:
 
 
 ORDER_EVENTS = ("order.ingested", "order.updated", "order.cancelled", "order.refunded")
-CUSTOMER_EVENTS = ("customer.created", "customer.updated", "customer.merged")
+CUSTOMER_EVENTS = (
+    "customer.created", "customer.updated", "customer.merged", "customer.tags_changed",
+)  # fmt: skip
 
 
 def register_builtin_fields() -> None:

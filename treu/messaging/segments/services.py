@@ -65,7 +65,9 @@ def save_segment(
         errors["name"] = [_("Give the segment a name.")]
     elif len(name) > 100:
         errors["name"] = [_("At most 100 characters.")]
-    elif Segment.objects.filter(name__iexact=name).exclude(pk=getattr(segment, "pk", None)).exists():
+    elif (
+        Segment.objects.filter(name__iexact=name).exclude(pk=getattr(segment, "pk", None)).exists()
+    ):
         errors["name"] = [_("A segment with this name already exists.")]
     if len(description) > 300:
         errors["description"] = [_("At most 300 characters.")]
@@ -159,7 +161,9 @@ def refresh_all_segments(*, now: datetime | None = None) -> dict[int, Changes]:
     """Every active segment, one transaction each (time-based rules move with the clock)."""
     now = now or timezone.now()
     done = {}
-    for segment_id in Segment.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
+    for segment_id in (
+        Segment.objects.filter(active=True).order_by("pk").values_list("pk", flat=True)
+    ):
         changes = refresh_segment(segment_id, now=now)
         if changes is not None:
             done[segment_id] = changes

@@ -10,8 +10,8 @@ database's answer must equal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
@@ -69,28 +69,31 @@ condition_st = st.one_of(
         st.integers(0, 420).map(lambda d: (TODAY - timedelta(days=d)).isoformat()),
     ),
     st.tuples(
-        st.just("products"), st.sampled_from(["in", "all", "not_in"]),
+        st.just("products"),
+        st.sampled_from(["in", "all", "not_in"]),
         st.sets(st.integers(0, 2), min_size=1),
     ),  # fmt: skip
     st.tuples(st.just("categories"), st.sampled_from(["in", "all", "not_in"]), ids_of),
     st.tuples(st.just("source_shop"), st.sampled_from(["in", "not_in"]), ids_of),
     st.tuples(
-        st.just("rfm_segment"), st.sampled_from(["in", "not_in"]),
+        st.just("rfm_segment"),
+        st.sampled_from(["in", "not_in"]),
         st.sets(st.sampled_from(RFM), min_size=1),
     ),  # fmt: skip
     st.tuples(st.just("loyalty_tier"), st.sampled_from(["in", "not_in"]), ids_of),
     st.tuples(
-        st.just("points_balance"), st.sampled_from(["gte", "lte"]),
+        st.just("points_balance"),
+        st.sampled_from(["gte", "lte"]),
         st.sampled_from([0, 1, 300, 600]) | st.integers(0, 650),
     ),  # fmt: skip
     st.tuples(st.just("tags"), st.sampled_from(["in", "all", "not_in"]), ids_of),
-    st.tuples(
-        st.just("birthday_month"), st.just("in"), st.sets(st.integers(1, 12), min_size=1)
-    ),
+    st.tuples(st.just("birthday_month"), st.just("in"), st.sets(st.integers(1, 12), min_size=1)),
     st.tuples(st.just("postcode"), st.just("starts_with"), st.sampled_from(["8", "803", "1", "9"])),
     st.tuples(st.just("city"), st.just("is"), st.sampled_from(["München", "berlin", "Hamburg"])),
 )
-group_st = st.tuples(st.sampled_from(["all", "any"]), st.lists(condition_st, min_size=1, max_size=3))
+group_st = st.tuples(
+    st.sampled_from(["all", "any"]), st.lists(condition_st, min_size=1, max_size=3)
+)
 # Half the trees are one condition: each field's reading is checked on its own, not only
 # inside combinations where another condition may decide.
 trees = st.one_of(
@@ -109,7 +112,7 @@ class World:
     tiers: list[Tier]
 
 
-def _placed(days: int, hour: int) -> datetime:
+def placed(days: int, hour: int) -> datetime:
     return datetime.combine(TODAY - timedelta(days=days), datetime.min.time()).replace(
         hour=hour, tzinfo=BERLIN
     )
@@ -144,7 +147,7 @@ def build(drawn: list[dict]) -> World:
             Address.objects.create(customer=customer, street="Weg 1", postcode=postcode, city=city)
         for days, hour, cents, cancelled, refunded, product_ids in person["orders"]:
             n_order += 1
-            add_order(customer, shops[0], products, n_order, _placed(days, hour), cents,
+            add_order(customer, shops[0], products, n_order, placed(days, hour), cents,
                       cancelled, refunded, product_ids)  # fmt: skip
         if person["member"] is not None:
             points, tier = person["member"]
@@ -176,8 +179,14 @@ def add_order(customer, shop, products, n, placed_at, cents, cancelled, refunded
     )  # fmt: skip
     OrderLine.objects.bulk_create(
         OrderLine(
-            order=order, product=products[p], sku=products[p].sku, title=products[p].name,
-            quantity=1, unit_price_cents=part, total_cents=part, tax_cents=0,
+            order=order,
+            product=products[p],
+            sku=products[p].sku,
+            title=products[p].name,
+            quantity=1,
+            unit_price_cents=part,
+            total_cents=part,
+            tax_cents=0,
         )  # fmt: skip
         for p, part in zip(product_ids, parts, strict=True)
     )
@@ -235,7 +244,7 @@ def _sets(op, have: set, want: set) -> bool:
 def holds(person: dict, field: str, op: str, value) -> bool:
     live = [o for o in person["orders"] if not o[3]]
     spent = sum(c - {0: 0, 1: c // 2, 2: c}[r] for _d, _h, c, _x, r, _p in live)
-    moments = [_placed(d, h) for d, h, *_ in live]
+    moments = [placed(d, h) for d, h, *_ in live]
     bought = {p for o in live for p in o[5]}
     if field == "order_count":
         return _compare(op, len(live), value)

@@ -14,9 +14,7 @@ from treu.messaging.models import Segment, SegmentMembership
 from treu.messaging.segments import rules, services
 from treu.messaging.tests import segment_world as w
 
-SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class SegmentMembershipProperties(TestCase):
@@ -40,9 +38,13 @@ class SegmentMembershipProperties(TestCase):
         drawn=w.people,
         drawn_tree=w.trees,
         changes=st.lists(
-            st.tuples(st.integers(0, 6), st.sampled_from(["order", "cancel", "points", "erase"]),
-                      st.integers(0, 400)),
-            min_size=1, max_size=4,
+            st.tuples(
+                st.integers(0, 6),
+                st.sampled_from(["order", "cancel", "points", "erase"]),
+                st.integers(0, 400),
+            ),
+            min_size=1,
+            max_size=4,
         ),  # fmt: skip
     )
     def test_the_event_driven_update_ends_where_a_full_refresh_would(
@@ -57,8 +59,11 @@ class SegmentMembershipProperties(TestCase):
             customer = world.customers[who % len(world.customers)]
             touched.add(customer.pk)
             if what == "order":
-                w.add_order(customer, world.shops[1], world.products, 10_000 + n,
-                            w._placed(amount, 12), 100 + amount * 50, False, 0, {amount % 3})  # fmt: skip
+                placed, cents = w.placed(amount, 12), 100 + amount * 50
+                w.add_order(
+                    customer, world.shops[1], world.products, 10_000 + n, placed, cents,
+                    False, 0, {amount % 3},
+                )  # fmt: skip
             elif what == "cancel":
                 customer.orders.update(status="cancelled")
             elif what == "points":
@@ -72,7 +77,9 @@ class SegmentMembershipProperties(TestCase):
 
         services.update_memberships(touched, now=w.NOW)
 
-        stored = set(SegmentMembership.objects.filter(segment=segment).values_list("customer_id", flat=True))
+        stored = set(
+            SegmentMembership.objects.filter(segment=segment).values_list("customer_id", flat=True)
+        )
         assert stored == set(rules.members(tree, now=w.NOW).values_list("pk", flat=True))
         segment.refresh_from_db()
         assert segment.member_count == len(stored)

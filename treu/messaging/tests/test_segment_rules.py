@@ -64,8 +64,14 @@ def test_no_groups_means_every_customer_and_empty_groups_are_dropped():
             "„Anzahl der Bestellungen“ lässt sich nicht mit „within“ vergleichen; "
             "möglich: „mindestens“, „höchstens“, „genau“.",
         ),
-        ({"field": "order_count", "op": "gte", "value": "drei"}, "Die Zahl muss eine ganze Zahl sein."),
-        ({"field": "order_count", "op": "gte", "value": True}, "Die Zahl muss eine ganze Zahl sein."),
+        (
+            {"field": "order_count", "op": "gte", "value": "drei"},
+            "Die Zahl muss eine ganze Zahl sein.",
+        ),
+        (
+            {"field": "order_count", "op": "gte", "value": True},
+            "Die Zahl muss eine ganze Zahl sein.",
+        ),
         (
             {"field": "total_spent", "op": "gte", "value": -5},
             "Der Betrag in Cent muss zwischen 0 und 1000000000000 liegen.",
@@ -74,17 +80,26 @@ def test_no_groups_means_every_customer_and_empty_groups_are_dropped():
             {"field": "last_order", "op": "within", "value": 0},
             "Die Zahl der Tage muss zwischen 1 und 36500 liegen.",
         ),
-        ({"field": "last_order", "op": "before", "value": "31.02.2026"}, "Datum wie 31.03.2026 eingeben."),
+        (
+            {"field": "last_order", "op": "before", "value": "31.02.2026"},
+            "Datum wie 31.03.2026 eingeben.",
+        ),
         ({"field": "tags", "op": "in", "value": []}, "Bitte mindestens einen Wert wählen."),
-        ({"field": "rfm_segment", "op": "in", "value": ["vip"]}, "Unbekannter Wert für „RFM-Segment“: vip."),
+        (
+            {"field": "rfm_segment", "op": "in", "value": ["vip"]},
+            "Unbekannter Wert für „RFM-Segment“: vip.",
+        ),
         ({"field": "city", "op": "is", "value": "  "}, "Bitte geben Sie einen Text an."),
         ({"field": "order_count", "op": "gte"}, "Die Zahl muss eine ganze Zahl sein."),
-        ({"field": "order_count", "op": "gte", "value": 1, "x": 1}, "Eine Bedingung enthält „field“, „op“ und „value“."),
+        (
+            {"field": "order_count", "op": "gte", "value": 1, "x": 1},
+            "Eine Bedingung enthält „field“, „op“ und „value“.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_it_explains_a_bad_condition_in_german_with_its_place(condition, message):
-    tree = {"groups": [{"conditions": [{"field": "order_count", "op": "gte", "value": 1}]},
-                       {"conditions": [{"field": "order_count", "op": "gte", "value": 1}, condition]}]}  # fmt: skip
+    fine = {"field": "order_count", "op": "gte", "value": 1}
+    tree = {"groups": [{"conditions": [fine]}, {"conditions": [fine, condition]}]}
     assert _problems(tree) == [f"Gruppe 2, Bedingung 2: {message}"]
 
 

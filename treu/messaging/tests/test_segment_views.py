@@ -18,9 +18,7 @@ pytestmark = pytest.mark.django_db
 REGULARS = {
     "version": 1,
     "match": "all",
-    "groups": [
-        {"match": "all", "conditions": [{"field": "order_count", "op": "gte", "value": 2}]}
-    ],
+    "groups": [{"match": "all", "conditions": [{"field": "order_count", "op": "gte", "value": 2}]}],
 }
 
 
@@ -118,7 +116,9 @@ def test_the_owner_creates_a_segment_and_it_is_filled(
     assert segment.rules == {**REGULARS}
     assert segment.created_by == owner
     # huey runs inline in tests: the refresh after the commit has filled it.
-    members = set(SegmentMembership.objects.filter(segment=segment).values_list("customer_id", flat=True))
+    members = set(
+        SegmentMembership.objects.filter(segment=segment).values_list("customer_id", flat=True)
+    )
     assert members == {customers["anna"].pk, customers["cara"].pk}
     detail = client.get(response.url).content.decode()
     assert reverse("customers:detail", args=[customers["anna"].pk]) in detail
@@ -141,8 +141,8 @@ def test_a_group_can_be_added_and_a_condition_removed(client, marketer, customer
     client.force_login(marketer)
     page = client.post(reverse("messaging:segment_new"), _rows(action="add_group")).content.decode()
     assert 'name="g-1-c-0-field"' in page
-    data = _rows(action="remove:0:0", **{"g-1-match": "all", "g-1-c-0-field": "total_spent",
-                                          "g-1-c-0-op": "gte", "g-1-c-0-value": "100,00"})  # fmt: skip
+    second = {"g-1-match": "all", "g-1-c-0-field": "total_spent", "g-1-c-0-op": "gte"}
+    data = _rows(action="remove:0:0", **second, **{"g-1-c-0-value": "100,00"})
     page = client.post(reverse("messaging:segment_new"), data).content.decode()
     assert 'name="g-0-c-0-field"' in page
     assert 'name="g-1-c-0-field"' not in page  # the emptied first group went, the second moved up
@@ -171,7 +171,9 @@ def test_bad_rules_are_shown_in_german_next_to_the_row_and_nothing_is_saved(
 
 def test_a_duplicate_name_is_refused(client, owner, segment):
     client.force_login(owner)
-    response = client.post(reverse("messaging:segment_new"), _rows(action="save", name="stammkunden"))
+    response = client.post(
+        reverse("messaging:segment_new"), _rows(action="save", name="stammkunden")
+    )
     assert response.status_code == 400
     assert "Ein Segment mit diesem Namen gibt es schon." in response.content.decode()
     assert Segment.objects.count() == 1
