@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +13,32 @@ from treu.messaging.models import Segment, SegmentMembership
 from treu.messaging.segments import rules
 
 SAMPLE_SIZE = 10
+
+# Every order, points change and customer edit asks whether any segment needs updating; with
+# no segments (most installations until marketing starts) that must cost nothing. The answer
+# is kept per process for ANY_SEGMENT_TTL seconds and forgotten in-process when a segment is
+# saved or deleted, so only the step from none to the first segment can be seen up to that
+# late in another process (and a new segment's first fill happens after it anyway).
+ANY_SEGMENT_TTL = 5.0
+_any_segment: tuple[float, bool] | None = None
+_any_segment_lock = threading.Lock()
+
+
+def any_active_segment() -> bool:
+    global _any_segment
+    current = _any_segment
+    if current is not None and current[0] > time.monotonic():
+        return current[1]
+    found = Segment.objects.filter(active=True).exists()
+    with _any_segment_lock:
+        _any_segment = (time.monotonic() + ANY_SEGMENT_TTL, found)
+    return found
+
+
+def forget_active_segments() -> None:
+    global _any_segment
+    with _any_segment_lock:
+        _any_segment = None
 
 
 def segment_list() -> QuerySet[Segment]:

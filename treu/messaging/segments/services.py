@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from treu.core import events
 from treu.core.events import NewEvent
 from treu.messaging.models import Segment, SegmentMembership
-from treu.messaging.segments import rules
+from treu.messaging.segments import rules, selectors
 from treu.messaging.segments.events import SEGMENT_ENTERED, SEGMENT_LEFT
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ def save_segment(
     segment.name, segment.description, segment.rules = name, description.strip(), tree
     segment.active = active
     segment.save()
+    transaction.on_commit(selectors.forget_active_segments)
+    selectors.forget_active_segments()
     if active:
         from treu.messaging.segments import tasks
 
@@ -96,6 +98,7 @@ def delete_segment(segment: Segment) -> None:
     memberships = SegmentMembership.objects.filter(segment=segment)
     memberships._raw_delete(memberships.db)
     segment.delete()
+    transaction.on_commit(selectors.forget_active_segments)
 
 
 # -- Full refresh -----------------------------------------------------------------------------
@@ -173,16 +176,20 @@ def refresh_all_segments(*, now: datetime | None = None) -> dict[int, Changes]:
 # -- Event-driven update ----------------------------------------------------------------------
 
 
-@transaction.atomic
 def update_memberships(customer_ids: Iterable[int], *, now: datetime | None = None) -> Changes:
     """Re-judge a few customers against every active segment, one query per segment.
 
-    Segments never refreshed yet are left to their first fill.
+    Segments never refreshed yet are left to their first fill. Without any active segment
+    it reads nothing (see `selectors.any_active_segment`).
     """
     ids = sorted({int(i) for i in customer_ids if i is not None})
-    if not ids:
+    if not ids or not selectors.any_active_segment():
         return Changes(0, 0)
-    now = now or timezone.now()
+    return _update_memberships(ids, now or timezone.now())
+
+
+@transaction.atomic
+def _update_memberships(ids: list[int], now: datetime) -> Changes:
     segments = list(
         Segment.objects.select_for_update()
         .filter(active=True, refreshed_at__isnull=False)

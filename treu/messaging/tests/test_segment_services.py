@@ -17,7 +17,7 @@ from treu.customers.tests.factories import CustomerFactory
 from treu.loyalty.events import POINTS_CHANGED
 from treu.loyalty.models import Member
 from treu.messaging.models import Segment, SegmentMembership
-from treu.messaging.segments import services
+from treu.messaging.segments import selectors, services
 from treu.messaging.segments.events import SEGMENT_ENTERED, SEGMENT_LEFT
 
 pytestmark = pytest.mark.django_db
@@ -156,11 +156,23 @@ def test_the_event_driven_update_reads_one_query_per_segment(django_assert_max_n
     ids = [c.pk for c in customers]
     SegmentMembership.objects.all().delete()  # everybody "enters" again
     Segment.objects.update(member_count=0)
+    assert selectors.any_active_segment()  # asked once per process every few seconds
     # savepoint, lock segments, read stored memberships, 3 × (judge, count), one insert,
     # the events (ids + insert on SQLite, COPY on PostgreSQL), release savepoint
     with django_assert_max_num_queries(13):
         changes = services.update_memberships(ids)
     assert changes == services.Changes(entered=4 + 3 + 2, left=0)
+
+
+def test_without_segments_an_order_costs_segments_no_query(django_assert_num_queries):
+    anna = CustomerFactory(order_count=1)
+    assert not selectors.any_active_segment()
+    with django_assert_num_queries(0):
+        assert services.update_memberships([anna.pk]) == services.Changes(0, 0)
+    _segment()  # saving forgets the answer: the next update sees the segment
+    Segment.objects.update(member_count=0)
+    SegmentMembership.objects.all().delete()
+    assert services.update_memberships([anna.pk]) == services.Changes(1, 0)
 
 
 def test_merging_drops_the_duplicates_memberships_and_judges_the_survivor(
