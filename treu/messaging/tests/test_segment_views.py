@@ -158,6 +158,15 @@ def test_changing_a_field_offers_its_own_comparisons(client, marketer, customers
     assert "1 Kundin oder Kunde" in page  # Anna ordered 3 days ago
 
 
+def test_a_field_chosen_by_the_script_rerenders_without_errors(client, marketer, customers):
+    client.force_login(marketer)
+    data = _rows(action="change_field", **{"g-0-c-0-field": "total_spent", "g-0-c-0-value": ""})
+    page = client.post(reverse("messaging:segment_new"), data).content.decode()
+    assert 'placeholder="25,00"' in page  # the money input of the new field
+    assert "Betrag wie 25,00 eingeben." not in page
+    assert not Segment.objects.exists()
+
+
 def test_bad_rules_are_shown_in_german_next_to_the_row_and_nothing_is_saved(
     client, owner, customers
 ):

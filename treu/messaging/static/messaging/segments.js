@@ -12,12 +12,14 @@
   var countEl = form.querySelector("[data-count]");
   var sampleEl = form.querySelector("[data-sample]");
   var previewButton = form.querySelector("[data-preview]");
+  // Re-renders the rows without judging them (the new field's value is still empty).
+  var fieldButton = form.querySelector("[data-field-change]") || previewButton;
   var timer = null;
   var asked = 0;
 
   form.querySelectorAll("[data-field]").forEach(function (select) {
     select.addEventListener("change", function () {
-      if (form.requestSubmit) { form.requestSubmit(previewButton); } else { previewButton.click(); }
+      if (form.requestSubmit) { form.requestSubmit(fieldButton); } else { fieldButton.click(); }
     });
   });
 
@@ -29,10 +31,12 @@
       .then(function (data) {
         if (mine !== asked) { return; }  // an older answer arriving late
         if (data.count === null || data.count === undefined) {
+          countEl.className = "muted";
           countEl.textContent = (data.errors || []).join(" ");
           sampleEl.textContent = "";
           return;
         }
+        countEl.className = "rule-count";
         countEl.textContent = data.count_text;
         sampleEl.textContent = "";
         data.sample.forEach(function (customer) {
