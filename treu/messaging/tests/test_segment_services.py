@@ -215,3 +215,25 @@ def test_saving_refuses_a_blank_or_taken_name_and_bad_rules_writing_nothing():
         "rules": ["Die Gruppen müssen eine Liste sein."],
     }
     assert Segment.objects.count() == 1
+
+
+def test_the_nightly_task_refreshes_every_active_segment():
+    from treu.messaging.segments import tasks
+
+    anna = CustomerFactory(order_count=1)
+    segment = Segment.objects.create(name="Nachts", rules=services.rules.normalise(BUYERS))
+    Segment.objects.create(name="Aus", rules=services.rules.normalise(BUYERS), active=False)
+    tasks.refresh_all_segments_nightly.call_local()
+    assert _members(segment) == {anna.pk}
+    assert SegmentMembership.objects.count() == 1
+
+
+def test_a_segment_whose_field_is_gone_is_skipped_not_emptied(caplog):
+    anna = CustomerFactory(order_count=1)
+    segment = _segment()
+    gone = _rules({"field": "from_an_uninstalled_app", "op": "gte", "value": 1})
+    Segment.objects.filter(pk=segment.pk).update(rules={"version": 1, **gone})
+    assert services.refresh_segment(segment.pk) is None
+    assert services.update_memberships([anna.pk]) == services.Changes(0, 0)
+    assert _members(segment) == {anna.pk}
+    assert "no longer compile" in caplog.text
