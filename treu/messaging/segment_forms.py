@@ -203,3 +203,77 @@ def field_options() -> list[tuple[str, list[tuple[str, str]]]]:
             (rule_field.key, str(rule_field.label))
         )
     return list(grouped.items())
+
+
+# -- The editor's state ------------------------------------------------------------------------
+
+
+@dataclass
+class Editor:
+    form: SegmentForm
+    groups: list[GroupRow]
+    tree: dict | None  # the rows as a valid rule tree; None while a condition is incomplete
+    saving: bool = False
+
+    def segment_fields(self) -> dict:
+        data = self.form.cleaned_data
+        return {k: data[k] for k in ("name", "description", "active")}
+
+
+def editor_for(segment) -> Editor:
+    """The editor opened on a segment (or empty, with one condition to start from)."""
+    if segment is None:
+        form = SegmentForm(initial={"match": "all", "active": True})
+        return Editor(form=form, groups=[GroupRow(conditions=[new_condition()])], tree=None)
+    form = SegmentForm(
+        initial={
+            "name": segment.name,
+            "description": segment.description,
+            "active": segment.active,
+            "match": segment.rules.get("match", "all"),
+        }
+    )
+    groups = rows_from_tree(segment.rules)
+    if not groups:
+        return Editor(form=form, groups=[GroupRow(conditions=[new_condition()])], tree=None)
+    return Editor(form=form, groups=groups, tree=segment.rules)
+
+
+def editor_from_post(data: QueryDict) -> Editor:
+    """The editor after one of its buttons: the rows as posted, changed by the button.
+
+    Only "save" and "preview" judge the rows and show errors; adding, removing and a field
+    changed by the script re-render half-typed rows without complaining about them.
+    """
+    action = data.get("action", "save")
+    match = data.get("match") if data.get("match") in ("all", "any") else "all"
+    groups = rows_from_post(data)
+    apply_action(action, groups)
+    saving = action == "save"
+    form = SegmentForm(data) if saving else SegmentForm(initial=data)
+    try:
+        tree = tree_from_rows(match, groups)
+    except rules.RuleError:
+        tree = None
+        if action not in ("save", "preview"):
+            for row in (r for group in groups for r in group.conditions):
+                row.error = ""
+    return Editor(form=form, groups=groups, tree=tree, saving=saving)
+
+
+def apply_action(action: str, groups: list[GroupRow]) -> None:
+    """The editor's buttons that change the rows, not the segment."""
+    if action == "add_group":
+        groups.append(GroupRow(conditions=[new_condition()]))
+    elif action.startswith("add:"):
+        g = int(action[4:]) if action[4:].isdigit() else -1
+        if 0 <= g < len(groups):
+            groups[g].conditions.append(new_condition())
+    elif action.startswith("remove:"):
+        parts = action.split(":")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            g, c = int(parts[1]), int(parts[2])
+            if 0 <= g < len(groups) and 0 <= c < len(groups[g].conditions):
+                del groups[g].conditions[c]
+                if not groups[g].conditions:
+                    del groups[g]

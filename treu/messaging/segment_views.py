@@ -46,79 +46,30 @@ def segment_edit(request, segment_id: int):
     return _editor(request, _segment_or_404(segment_id))
 
 
-def _apply_action(action: str, groups: list[sf.GroupRow]) -> None:
-    """The editor's buttons that change the rows, not the segment."""
-    if action == "add_group":
-        groups.append(sf.GroupRow(conditions=[sf.new_condition()]))
-    elif action.startswith("add:"):
-        g = int(action[4:]) if action[4:].isdigit() else -1
-        if 0 <= g < len(groups):
-            groups[g].conditions.append(sf.new_condition())
-    elif action.startswith("remove:"):
-        parts = action.split(":")
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            g, c = int(parts[1]), int(parts[2])
-            if 0 <= g < len(groups) and 0 <= c < len(groups[g].conditions):
-                del groups[g].conditions[c]
-                if not groups[g].conditions:
-                    del groups[g]
-
-
 def _editor(request, segment):
-    status, tree = 200, None
-    if request.method == "POST":
-        action = request.POST.get("action", "save")
-        match = request.POST.get("match") if request.POST.get("match") in ("all", "any") else "all"
-        groups = sf.rows_from_post(request.POST)
-        _apply_action(action, groups)
-        saving = action == "save"
-        form = sf.SegmentForm(request.POST) if saving else sf.SegmentForm(initial=request.POST)
+    if request.method != "POST":
+        return _render_editor(request, segment, sf.editor_for(segment))
+    editor = sf.editor_from_post(request.POST)
+    if editor.saving and editor.tree is not None and editor.form.is_valid():
         try:
-            tree = sf.tree_from_rows(match, groups)
-        except rules.RuleError:
-            if action not in ("save", "preview"):  # half-typed rows: no errors yet
-                for row in (r for g in groups for r in g.conditions):
-                    row.error = ""
-            status = 400 if saving else 200
-        if saving and form.is_valid() and tree is not None:
-            try:
-                segment = services.save_segment(
-                    segment=segment,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    active=form.cleaned_data["active"],
-                    rules_tree=tree,
-                    by=request.user,
-                )
-            except services.SegmentError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("Segment saved. Its members are being refreshed."))
-                return redirect("messaging:segment_detail", segment_id=segment.pk)
-        if saving and (form.errors or tree is None):
-            status = 400
-    else:
-        initial = {"match": "all", "active": True}
-        if segment is not None:
-            initial = {
-                "name": segment.name,
-                "description": segment.description,
-                "active": segment.active,
-                "match": segment.rules.get("match", "all"),
-            }
-            tree = segment.rules
-        form = sf.SegmentForm(initial=initial)
-        groups = sf.rows_from_tree(tree) if tree else []
-        if not groups:
-            groups = [sf.GroupRow(conditions=[sf.new_condition()])]
-            tree = None
+            segment = services.save_segment(
+                segment=segment, rules_tree=editor.tree, by=request.user, **editor.segment_fields()
+            )
+        except services.SegmentError as error:
+            add_service_errors(editor.form, error)
+        else:
+            messages.success(request, _("Segment saved. Its members are being refreshed."))
+            return redirect("messaging:segment_detail", segment_id=segment.pk)
+    return _render_editor(request, segment, editor, status=400 if editor.saving else 200)
+
+
+def _render_editor(request, segment, editor: sf.Editor, *, status: int = 200):
     context = {
         "segment": segment,
-        "form": form,
-        "groups": groups,
+        "form": editor.form,
+        "groups": editor.groups,
         "field_options": sf.field_options(),
-        "match_choices": sf.MATCH_CHOICES,
-        "preview": selectors.preview(tree) if tree is not None else None,
+        "preview": selectors.preview(editor.tree) if editor.tree is not None else None,
     }
     return render(request, "messaging/segments/editor.html", context, status=status)
 
