@@ -211,8 +211,11 @@ def nights(now, period: str) -> list[tuple[str, object]]:
                 ("400 days on", now + timedelta(days=400))]  # fmt: skip
     # Calendar year: every tier reached this year holds to the end of the next one; all
     # notices go out on one night and all downgrades happen on 1 January.
-    held = tier_selectors.held_until_for(tier_selectors.tier_settings(), now)
-    return [*runs, ("notice night", held - timedelta(days=29)),
+    # The notice night is the one a full notice period before the end: a notice sent later
+    # would (rightly) hold the tier until the notice period has run, past 1 January.
+    settings = tier_selectors.tier_settings()
+    held = tier_selectors.held_until_for(settings, now)
+    return [*runs, ("notice night", held - timedelta(days=settings.notice_days)),
             ("1 January", held + timedelta(hours=1))]  # fmt: skip
 
 

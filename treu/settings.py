@@ -127,6 +127,10 @@ WHITENOISE_MANIFEST_STRICT = False
 globals().update(email_config(env_str("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "treu <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox: at most this many mails a minute across all workers (0: no limit), sent by
+# this many sender tasks at once (each claims its own rows).
+MESSAGING_RATE_PER_MINUTE = env_int("MESSAGING_RATE_PER_MINUTE", 600)
+MESSAGING_SENDERS = env_int("MESSAGING_SENDERS", 2)
 
 # Background jobs: SqliteHuey by default, RedisHuey when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
@@ -143,6 +147,11 @@ else:
 
 # Outbound webhooks: an endpoint is switched off after this many failed attempts in a row.
 TREU_WEBHOOK_DISABLE_AFTER = env_int("TREU_WEBHOOK_DISABLE_AFTER", 10)
+
+# Newsletter consent: unconfirmed sign-ups (and their confirmation links) expire after this
+# many days; the public forms accept at most this many sign-ups per IP address and hour.
+TREU_CONSENT_PENDING_DAYS = env_int("TREU_CONSENT_PENDING_DAYS", 30)
+TREU_CONSENT_SIGNUPS_PER_IP_HOUR = env_int("TREU_CONSENT_SIGNUPS_PER_IP_HOUR", 20)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

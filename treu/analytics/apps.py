@@ -16,6 +16,8 @@ class AnalyticsConfig(AppConfig):
         # Owner gets every permission anyway; Marketing reads and refreshes the figures,
         # only the owner sets targets (change_analyticssettings).
         roles.grant(roles.MARKETING, "analytics.view_analytics", "analytics.recompute_analytics")
+        # The experiment log is Marketing's working tool as much as the owner's.
+        roles.grant(roles.MARKETING, "analytics.add_experiment", "analytics.change_experiment")
         for label in (
             "analytics.CustomerFigures",
             "analytics.CustomerMonth",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from treu.analytics.models import Industry
+from treu.analytics.models import ExperimentDecision, Industry
 from treu.core.money import MoneyError, format_euro, parse_euro
 
 
@@ -26,6 +27,11 @@ class SettingsForm(forms.Form):
     target_clv = forms.CharField(label=_("Target customer lifetime value (€)"), max_length=20)
     target_nps = forms.IntegerField(label=_("Target NPS"), min_value=-100, max_value=100)
     industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
+    monthly_report = forms.BooleanField(
+        label=_("Monthly report by email"),
+        required=False,
+        help_text=_("In the first days of a month the owners get last month's report by email."),
+    )
 
     def clean_target_clv(self) -> int:
         try:
@@ -45,4 +51,41 @@ class SettingsForm(forms.Form):
             "target_clv": format_euro(settings.target_clv_cents, with_symbol=False),
             "target_nps": settings.target_nps,
             "industry": settings.industry,
+            "monthly_report": settings.monthly_report,
         }
+
+
+class ExperimentForm(forms.Form):
+    title = forms.CharField(label=_("Name"), max_length=200)
+    hypothesis = forms.CharField(
+        label=_("Hypothesis"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "What you do and what you expect, e.g. “A thank-you mail after the first order "
+            "brings more second orders within 90 days.”"
+        ),
+    )
+    metric = forms.ChoiceField(label=_("Figure to move"))
+    first_month = forms.ChoiceField(label=_("First month"))
+    months = forms.TypedChoiceField(
+        label=_("Runs for"),
+        coerce=int,
+        choices=[(1, _("1 month")), (3, _("3 months")), (12, _("12 months"))],
+        initial=3,
+    )
+
+    def __init__(self, *args, months: list, metrics: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].choices = metrics
+        self.fields["first_month"].choices = [
+            (f"{m:%Y-%m}", formats.date_format(m, "F Y")) for m in months
+        ]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=ExperimentDecision.choices, required=False
+    )
+    notes = forms.CharField(
+        label=_("What we learned"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

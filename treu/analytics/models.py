@@ -90,6 +90,11 @@ class AnalyticsSettings(models.Model):
     industry = models.CharField(
         _("industry"), max_length=16, choices=Industry.choices, default=Industry.RETAIL
     )
+    monthly_report = models.BooleanField(
+        _("monthly report by email"),
+        default=True,
+        help_text=_("In the first days of a month the owners get last month's report by email."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -525,3 +530,96 @@ class RfmCell(models.Model):
 
     def __str__(self) -> str:
         return f"R{self.recency_score} FM{self.fm_score}"
+
+
+class ReportMail(models.Model):
+    """The monthly report of one month, mailed to the owners once."""
+
+    month_index = models.PositiveIntegerField(_("month"), unique=True)
+    sent_at = models.DateTimeField(_("sent"))
+    recipients = models.TextField(_("recipients"))  # one address a line
+
+    class Meta:
+        verbose_name = _("monthly report mail")
+        verbose_name_plural = _("monthly report mails")
+        ordering = ["-month_index"]
+
+    def __str__(self) -> str:
+        return f"{month_start(self.month_index):%Y-%m}"
+
+
+class ExperimentStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    EVALUATED = "evaluated", _("Evaluated")
+
+
+class ExperimentDecision(models.TextChoices):
+    NONE = "", _("Not decided yet")
+    KEEP = "keep", _("Keep it")
+    STOP = "stop", _("Stop it")
+    EXTEND = "extend", _("Measure longer")
+
+
+class Experiment(models.Model):
+    """One turn of the loop baseline → hypothesis → measure → decide, in the owner's log.
+
+    The baseline is the chosen figure for the months right before the start, taken when
+    the experiment is written down; the result is the same figure for the experiment's
+    months, taken when it is evaluated. Both are kept, so a later recompute does not
+    rewrite what was decided on.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    hypothesis = models.TextField(_("hypothesis"))
+    metric = models.CharField(_("figure"), max_length=20)
+    first_month = models.PositiveIntegerField(_("first month"))  # month index
+    months = models.PositiveSmallIntegerField(_("months"))
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=18, decimal_places=6, null=True, blank=True
+    )
+    result = models.DecimalField(
+        _("result"), max_digits=18, decimal_places=6, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ExperimentStatus.choices,
+        default=ExperimentStatus.RUNNING,
+    )
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=ExperimentDecision.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"))
+    evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
+        ordering = ["-first_month", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(months__in=[1, 3, 12]), name="analytics_exp_months")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def last_month(self) -> int:
+        return self.first_month + self.months - 1
+
+    @property
+    def first_month_date(self):
+        return month_start(self.first_month)
+
+    @property
+    def last_month_date(self):
+        return month_start(self.last_month)

@@ -9,8 +9,10 @@ from treu.analytics.models import (
     CustomerFigures,
     CustomerMonth,
     CustomerTotals,
+    Experiment,
     PeriodFigures,
     RecomputeRun,
+    ReportMail,
     RfmCell,
     SegmentFigures,
     SegmentMove,
@@ -61,3 +63,5 @@ privacy.register(
 for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
     privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")
 privacy.not_personal(RecomputeRun, reason="When the figures were computed and by which staff user.")
+privacy.not_personal(ReportMail, reason="When the monthly report went to which staff addresses.")
+privacy.not_personal(Experiment, reason="The owner's notes on a measure, about no single customer.")

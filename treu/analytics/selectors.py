@@ -24,6 +24,7 @@ from treu.analytics.models import (
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    Experiment,
     PeriodFigures,
     RecomputeRun,
     RfmCell,
@@ -209,6 +210,27 @@ def _get(row, name):
     return value
 
 
+# What each KPI card is: its label, how its value reads, and which way is good.
+KPI_META: dict[str, tuple[object, str, bool]] = {
+    "retention": (_("Retention rate"), "percent", True),
+    "churn": (_("Churn rate"), "percent", False),
+    "repeat": (_("Repeat-customer rate"), "percent", True),
+    "frequency": (_("Purchase frequency"), "ratio", True),
+    "aov": (_("Average order value"), "cents", True),
+    "second_days": (_("Time to second purchase"), "days", False),
+    "second_rate": (_("Second purchase within 90 days"), "percent", True),
+    "historic_clv": (_("Historic CLV"), "cents", True),
+    "simple_clv": (_("Simple CLV"), "cents", True),
+    "active": (_("Active customers"), "number", True),
+    "new": (_("New customers"), "number", True),
+}
+
+
+def _card(key: str, *values, **options) -> Card:
+    label, kind, higher_is_better = KPI_META[key]
+    return Card(key, label, kind, *values, higher_is_better=higher_is_better, **options)
+
+
 def _cards(settings, period, month, current, previous, previous_year, by_key) -> list[Card]:
     def url(metric, **extra):
         return drill_url(metric, month=month, period=period, **extra)
@@ -222,10 +244,8 @@ def _cards(settings, period, month, current, previous, previous_year, by_key) ->
     target_clv = settings.target_clv_cents
     c = current
     cards = [
-        Card(
+        _card(
             "retention",
-            _("Retention rate"),
-            "percent",
             *three("retention_rate"),
             target=Fraction(settings.target_retention_pct, 100),
             benchmark=Fraction(settings.industry_retention_pct, 100),
@@ -237,20 +257,15 @@ def _cards(settings, period, month, current, previous, previous_year, by_key) ->
                 (_("came back"), c.reactivated, url("reactivated")) if c else None,
             ],
         ),
-        Card(
+        _card(
             "churn",
-            _("Churn rate"),
-            "percent",
             *three("churn_rate"),
-            higher_is_better=False,
             target=Fraction(settings.target_churn_pct, 100),
             drill=url("lost"),
             parts=[(_("lost"), c.lost, url("lost"))] if c else [],
         ),
-        Card(
+        _card(
             "repeat",
-            _("Repeat-customer rate"),
-            "percent",
             *three("repeat_rate"),
             drill=url("repeat"),
             parts=[
@@ -260,34 +275,25 @@ def _cards(settings, period, month, current, previous, previous_year, by_key) ->
             if c
             else [],
         ),
-        Card(
+        _card(
             "frequency",
-            _("Purchase frequency"),
-            "ratio",
             *three("purchase_frequency"),
             drill=url("buyers"),
             parts=[(_("customers who ordered"), c.buyers, url("buyers"))] if c else [],
         ),
-        Card(
+        _card(
             "aov",
-            _("Average order value"),
-            "cents",
             *three("aov_cents"),
             drill=url("buyers"),
         ),
-        Card(
+        _card(
             "second_days",
-            _("Time to second purchase"),
-            "days",
             *three("second_days_median"),
-            higher_is_better=False,
             drill=url("second_orders"),
             parts=[(_("second orders"), c.second_orders, url("second_orders"))] if c else [],
         ),
-        Card(
+        _card(
             "second_rate",
-            _("Second purchase within 90 days"),
-            "percent",
             *three("second_rate_90"),
             drill=url("second_within", days=90),
             parts=[
@@ -299,35 +305,27 @@ def _cards(settings, period, month, current, previous, previous_year, by_key) ->
             if c
             else [],
         ),
-        Card(
+        _card(
             "historic_clv",
-            _("Historic CLV"),
-            "cents",
             *three("historic_clv_cents"),
             target=target_clv,
             drill=url("customers"),
         ),
-        Card(
+        _card(
             "simple_clv",
-            _("Simple CLV"),
-            "cents",
             clv_now,
             clv_prev,
             clv_year,
             target=target_clv,
             drill=drill_url("buyers", month=month, period=12),
         ),
-        Card(
+        _card(
             "active",
-            _("Active customers"),
-            "number",
             *three("ending"),
             drill=url("ending"),
         ),
-        Card(
+        _card(
             "new",
-            _("New customers"),
-            "number",
             *three("new_customers"),
             drill=url("new"),
         ),
@@ -631,6 +629,12 @@ def _int(value, allowed) -> int:
     return number
 
 
+def drill_url_for_segments(segments: list[Segment]) -> str:
+    """The customers of one or more RFM segments."""
+    query = urlencode({"metric": "segment", "segment": ",".join(s.value for s in segments)})
+    return f"{reverse('analytics:customers')}?{query}"
+
+
 def _segment(value) -> str:
     if value not in Segment.values:
         raise DrillError(value)
@@ -664,8 +668,9 @@ def drill(params) -> Drill:
         raise DrillError(metric)
     qs = CustomerFigures.objects.select_related("customer")
     month, period = None, 1
-    if metric == "segment":
-        qs = qs.filter(segment=_segment(params.get("segment")))
+    if metric == "segment":  # one segment, or several separated by commas
+        wanted = [_segment(v) for v in (params.get("segment") or "").split(",")]
+        qs = qs.filter(segment__in=wanted)
     elif metric == "move":
         source = params.get("from", "")
         qs = qs.filter(
@@ -702,3 +707,58 @@ def figures_in_segments(*, customer, segments: list[str]) -> QuerySet:
     """The customer's figures if their RFM segment (as of the last recompute) is one of
     these; `customer` is an id, or OuterRef("pk") for messaging's Exists over customers."""
     return CustomerFigures.objects.filter(customer_id=customer, segment__in=segments)
+
+
+# -- The experiment log ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentEntry:
+    experiment: Experiment
+    figure: Card  # value: the result (None until evaluated); previous: the baseline
+    can_evaluate: bool  # its months are over and computed
+
+    @property
+    def period_text(self) -> str:
+        from django.utils import formats
+
+        e = self.experiment
+        first = formats.date_format(e.first_month_date, "F Y")
+        if e.months == 1:
+            return first
+        return f"{first} – {formats.date_format(e.last_month_date, 'F Y')}"
+
+
+def _stored(value, kind: str):
+    if value is None:
+        return None
+    return int(value) if kind in ("cents", "number") else value
+
+
+def experiment_entry(
+    experiment: Experiment, *, computed_month: int | None = None
+) -> ExperimentEntry:
+    if computed_month is None:
+        done = run_state().last_done
+        computed_month = month_index(timezone.localdate(done.as_of)) if done else None
+    label, kind, better = KPI_META[experiment.metric]
+    figure = Card(
+        experiment.metric,
+        label,
+        kind,
+        _stored(experiment.result, kind),
+        _stored(experiment.baseline, kind),
+        None,
+        higher_is_better=better,
+    )
+    can_evaluate = computed_month is not None and computed_month > experiment.last_month
+    return ExperimentEntry(experiment, figure, can_evaluate)
+
+
+def experiment_log() -> list[ExperimentEntry]:
+    done = run_state().last_done
+    computed_month = month_index(timezone.localdate(done.as_of)) if done else None
+    return [
+        experiment_entry(e, computed_month=computed_month)
+        for e in Experiment.objects.select_related("created_by")
+    ]

@@ -5,20 +5,28 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from treu.analytics import computation
+from treu.analytics import computation, experiments, selectors
+from treu.analytics import report as report_module
 from treu.analytics.models import (
     AnalyticsSettings,
+    Experiment,
+    ExperimentDecision,
+    ExperimentStatus,
     Industry,
     RecomputeRun,
+    ReportMail,
     RunStatus,
     RunTrigger,
+    month_index,
 )
+from treu.core import roles
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +121,7 @@ def update_settings(
     target_clv_cents: int,
     target_nps: int,
     industry: str,
+    monthly_report: bool = True,
 ) -> AnalyticsSettings:
     """Save the owner's settings; a new active window takes effect with the next recompute."""
     errors: dict[str, list[str]] = {}
@@ -140,6 +149,7 @@ def update_settings(
         settings.target_clv_cents = target_clv_cents
         settings.target_nps = target_nps
         settings.industry = industry
+        settings.monthly_report = monthly_report
         settings.save()
     return settings
 
@@ -163,3 +173,147 @@ def reset_for_demo() -> None:
 def compute_for_demo() -> None:
     """Demo build finished: fill the dashboard at once (the demo has no worker running yet)."""
     recompute_analytics(trigger=RunTrigger.DEMO)
+
+
+def send_monthly_report(
+    *, month: int | None = None, now: datetime | None = None
+) -> ReportMail | None:
+    """Mail a month's report (by default last month's) to the owners, once.
+
+    Only once the figures were computed after the month ended, so the report holds the
+    whole month. The mail's row is written in the same transaction as the sending: a mail
+    server that fails leaves nothing behind and the next daily run tries again; two
+    workers at once send it once (the second waits for the first's row, then stops).
+    Returns the row, or None when nothing was (or needed to be) sent.
+    """
+    now = now or timezone.now()
+    if not selectors.analytics_settings().monthly_report:
+        return None
+    month = month if month is not None else month_index(timezone.localdate(now)) - 1
+    done = selectors.run_state().last_done
+    if done is None or month_index(timezone.localdate(done.as_of)) <= month:
+        return None  # not computed since the month ended: the nightly run comes first
+    recipients = roles.owner_addresses()
+    if not recipients:
+        log.info("Monthly report for %s not sent: no owner has an email address", month)
+        return None
+    if ReportMail.objects.filter(month_index=month).exists():
+        return None
+    report = report_module.monthly_report(month, rfm_as_of=done.as_of)
+    if report is None or report.is_empty:
+        return None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = ReportMail.objects.create(
+                    month_index=month, sent_at=now, recipients="\n".join(recipients)
+                )
+        except IntegrityError:
+            return None  # another worker has sent it
+        _report_message(report, recipients).send()
+    return row
+
+
+def _report_message(report: report_module.MonthlyReport, recipients: list[str]):
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import formats
+
+    with translation.override(settings.LANGUAGE_CODE):
+        month_name = formats.date_format(report.month_date, "F Y")
+        context = {
+            "report": report,
+            "month_name": month_name,
+            "site_url": settings.SITE_URL,
+            "report_url": settings.SITE_URL
+            + reverse("analytics:report")
+            + f"?month={report.month_date:%Y-%m}",
+        }
+        subject = _("Your monthly report for %(month)s") % {"month": month_name}
+        text = render_to_string("analytics/email/monthly_report.txt", context)
+        html = render_to_string("analytics/email/monthly_report.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# -- The experiment log ------------------------------------------------------------------------
+
+
+def start_experiment(
+    *,
+    title: str,
+    hypothesis: str,
+    metric: str,
+    first_month: int,
+    months: int,
+    by=None,
+    now: datetime | None = None,
+) -> Experiment:
+    """Write an experiment down, with its baseline: the figure for the months before it."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = [_("Give the experiment a name.")]
+    if not hypothesis.strip():
+        errors["hypothesis"] = [
+            _(
+                "Write down what you expect, e.g. “A thank-you mail after the first order "
+                "brings more second orders.”"
+            )
+        ]
+    if metric not in experiments.METRICS:
+        errors["metric"] = [_("Choose one of the figures offered.")]
+    if months not in experiments.PERIODS:
+        errors["months"] = [_("An experiment runs 1, 3 or 12 months.")]
+    if errors:
+        raise AnalyticsError(errors)
+    baseline = experiments.figure(metric, months=months, last_month=first_month - 1)
+    return Experiment.objects.create(
+        title=title.strip()[:200],
+        hypothesis=hypothesis.strip(),
+        metric=metric,
+        first_month=first_month,
+        months=months,
+        baseline=baseline,
+        created_by=by,
+        created_at=now,
+    )
+
+
+def evaluate_experiment(experiment: Experiment, *, now: datetime | None = None) -> Experiment:
+    """Take the result once the experiment's months are over and computed."""
+    now = now or timezone.now()
+    done = selectors.run_state().last_done
+    computed_month = month_index(timezone.localdate(done.as_of)) if done else None
+    if computed_month is None or computed_month <= experiment.last_month:
+        raise AnalyticsError(
+            {
+                "experiment": [
+                    _(
+                        "The experiment runs until the end of %(month)s; it can be "
+                        "evaluated once the figures of that month are computed."
+                    )
+                    % {"month": formats.date_format(experiment.last_month_date, "F Y")}
+                ]
+            }
+        )
+    with transaction.atomic():
+        experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        experiment.result = experiments.figure(
+            experiment.metric, months=experiment.months, last_month=experiment.last_month
+        )
+        experiment.status, experiment.evaluated_at = ExperimentStatus.EVALUATED, now
+        experiment.save(update_fields=["result", "status", "evaluated_at"])
+    return experiment
+
+
+def decide_experiment(experiment: Experiment, *, decision: str, notes: str) -> Experiment:
+    """The owner's decision after measuring, and what they learned."""
+    if decision not in ExperimentDecision.values:
+        raise AnalyticsError({"decision": [_("Choose one of the decisions offered.")]})
+    Experiment.objects.filter(pk=experiment.pk).update(decision=decision, notes=notes.strip())
+    experiment.decision, experiment.notes = decision, notes.strip()
+    return experiment

@@ -19,3 +19,10 @@ def recompute(run_id: int) -> None:
 def recompute_nightly() -> None:
     # Nightly, before the working day: yesterday's orders, returns and cancellations counted.
     services.recompute_analytics(trigger=RunTrigger.NIGHTLY)
+
+
+@db_periodic_task(crontab(hour="7", minute="12"))
+def send_monthly_report() -> None:
+    # Daily, after the nightly recompute: sends last month's report once, on the first day
+    # its figures are complete; a failed sending is tried again the next day.
+    services.send_monthly_report()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from treu.analytics import export, selectors, services
+from treu.analytics import advisor, export, selectors, services
+from treu.analytics import experiments as experiment_metrics
+from treu.analytics import report as report_module
 from treu.analytics.charts import dashboard_charts
-from treu.analytics.forms import SettingsForm
-from treu.analytics.models import month_index
+from treu.analytics.forms import DecisionForm, ExperimentForm, SettingsForm
+from treu.analytics.models import Experiment, month_index, month_start
 from treu.backoffice.access import staff_view
 from treu.backoffice.pagination import paginate
 
@@ -83,6 +86,7 @@ def settings_view(request):
                 target_clv_cents=data["target_clv"],
                 target_nps=data["target_nps"],
                 industry=data["industry"],
+                monthly_report=data["monthly_report"],
             )
             if data["active_window_months"] != current.active_window_months:
                 services.request_recompute(by=request.user)
@@ -124,3 +128,110 @@ def export_csv(request, table: str):
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="treu-{table}-{stamp}.csv"'
     return response
+
+
+@staff_view(VIEW)
+def report(request):
+    """The monthly report as a printable page (the browser saves it as PDF)."""
+    now_month = month_index(timezone.localdate())
+    months = report_module.report_months(now_month=now_month)
+    month = None
+    if request.GET.get("month"):
+        try:
+            month = selectors.parse_month(request.GET["month"])
+        except selectors.DrillError:
+            month = None
+    if month is None and months:
+        month = month_index(months[0])
+    runs = selectors.run_state()
+    as_of = runs.last_done.as_of if runs.last_done else None
+    figures = report_module.monthly_report(month, rfm_as_of=as_of) if month is not None else None
+    context = {"report": figures, "months": months, "runs": runs}
+    return render(request, "analytics/report.html", context)
+
+
+def _experiment_months(now_month: int) -> list:
+    """Months an experiment may start in: three ahead, this one, and every one with figures."""
+    known = {month_index(m) for m in selectors.dashboard(period=1).months}
+    indexes = sorted(known | set(range(now_month - 12, now_month + 4)), reverse=True)
+    return [month_start(i) for i in indexes]
+
+
+@staff_view(VIEW)
+def experiments(request):
+    now_month = month_index(timezone.localdate())
+    form = ExperimentForm(
+        request.POST or None,
+        months=_experiment_months(now_month),
+        metrics=experiment_metrics.metric_choices(),
+        initial={"first_month": f"{month_start(now_month):%Y-%m}"},
+    )
+    if request.method == "POST":
+        if not request.user.has_perm("analytics.add_experiment"):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                experiment = services.start_experiment(
+                    title=data["title"],
+                    hypothesis=data["hypothesis"],
+                    metric=data["metric"],
+                    first_month=selectors.parse_month(data["first_month"]),
+                    months=data["months"],
+                    by=request.user,
+                )
+            except services.AnalyticsError as error:
+                for name, problems in error.message_dict.items():
+                    form.add_error(name if name in form.fields else None, problems)
+            else:
+                messages.success(request, _("The experiment is in the log."))
+                return redirect("analytics:experiment", experiment_id=experiment.pk)
+    context = {
+        "form": form,
+        "log": selectors.experiment_log(),
+        "runs": selectors.run_state(),
+    }
+    return render(
+        request, "analytics/experiments.html", context, status=400 if form.errors else 200
+    )
+
+
+@staff_view(VIEW)
+def experiment(request, experiment_id: int):
+    item = get_object_or_404(Experiment, pk=experiment_id)
+    decision_form = DecisionForm(
+        request.POST if request.POST.get("action") == "decide" else None,
+        initial={"decision": item.decision, "notes": item.notes},
+    )
+    if request.method == "POST":
+        if not request.user.has_perm("analytics.change_experiment"):
+            raise PermissionDenied
+        try:
+            if request.POST.get("action") == "evaluate":
+                services.evaluate_experiment(item)
+                messages.success(request, _("The result is in."))
+                return redirect("analytics:experiment", experiment_id=item.pk)
+            if decision_form.is_valid():
+                services.decide_experiment(
+                    item,
+                    decision=decision_form.cleaned_data["decision"],
+                    notes=decision_form.cleaned_data["notes"],
+                )
+                messages.success(request, _("Decision saved."))
+                return redirect("analytics:experiment", experiment_id=item.pk)
+        except services.AnalyticsError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("analytics:experiment", experiment_id=item.pk)
+    context = {
+        "item": selectors.experiment_entry(item),
+        "decision_form": decision_form,
+        "runs": selectors.run_state(),
+    }
+    return render(request, "analytics/experiment.html", context)
+
+
+@staff_view(VIEW)
+def next_steps(request):
+    figures, found = advisor.advice(now_month=month_index(timezone.localdate()))
+    context = {"figures": figures, "advice": found, "runs": selectors.run_state()}
+    return render(request, "analytics/next_steps.html", context)

@@ -153,7 +153,7 @@ def email_config(url: str) -> dict:
         if not parts.hostname:
             raise ImproperlyConfigured(f"EMAIL_URL={_redact(url)!r} names no host.")
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "treu.core.mail.SmtpBackend",
             "EMAIL_HOST": parts.hostname,
             "EMAIL_PORT": parts.port or (465 if scheme == "smtps" else 587),
             "EMAIL_HOST_USER": unquote(parts.username or ""),

@@ -53,3 +53,13 @@ def role_of(user) -> Role | None:
         if role.group_name in names:
             return role
     return None
+
+
+def owner_addresses() -> list[str]:
+    """Email addresses of the active owners (and superusers): who hears about the business."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    owners = users.filter(Q(groups__name=OWNER.group_name) | Q(is_superuser=True)).distinct()
+    return sorted({u.email for u in owners})

@@ -15,7 +15,7 @@ from treu.commerce.models import Order, OrderLine, Return, ReturnLine
 from treu.core.models import DomainEvent
 from treu.customers.models import Address, Customer, ExternalId, Note
 
-_ID_KEYS = {"order_id", "return_id", "note_id", "order_line_id"}
+_ID_KEYS = {"order_id", "return_id", "note_id", "order_line_id", "consent_id"}
 
 
 def _digest(rows: Iterable) -> str:

@@ -91,6 +91,10 @@ class LoyaltyConfig(AppConfig):
                 "loyalty.add_membercard",
                 "loyalty.change_membercard",
             )
+        from treu.analytics import advisor
+        from treu.loyalty.advice import loyalty_advice
+
+        advisor.register("loyalty", loyalty_advice)
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
         # The demo's programme is built per chunk of customers; resetting it deletes customers

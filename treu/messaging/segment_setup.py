@@ -39,6 +39,6 @@ def ready() -> None:
             _("Segments"),
             "messaging:segment_list",
             "messaging.view_segment",
-            60,
+            61,
         )
     )

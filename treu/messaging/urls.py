@@ -1,5 +1,18 @@
-from treu.messaging import segment_urls
+from django.urls import path
+
+from treu.messaging import consent_urls, outbox_views, segment_urls
 
 app_name = "messaging"
 
-urlpatterns: list = [*segment_urls.urlpatterns]
+urlpatterns = [
+    *consent_urls.urlpatterns,
+    *segment_urls.urlpatterns,
+    path("outbox/", outbox_views.outbox, name="outbox"),
+    path("outbox/<int:message_id>/resend/", outbox_views.resend, name="outbox_resend"),
+    path("suppressions/", outbox_views.suppression_list, name="suppressions"),
+    path(
+        "suppressions/<int:suppression_id>/lift/",
+        outbox_views.suppression_lift,
+        name="suppression_lift",
+    ),
+]

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -24,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from treu.core.models import DomainEvent
-from treu.core.roles import OWNER
+from treu.core.roles import owner_addresses
 from treu.webhooks import selectors, transport
 from treu.webhooks.models import PING, Attempt, Delivery, Endpoint, Subscription
 
@@ -188,14 +187,8 @@ def endpoint_enable(*, endpoint: Endpoint, now: datetime | None = None) -> int:
     return len(waiting)
 
 
-def _owner_addresses() -> list[str]:
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    owners = users.filter(Q(groups__name=OWNER.group_name) | Q(is_superuser=True)).distinct()
-    return sorted({u.email for u in owners})
-
-
 def _notify_owners_disabled(endpoint: Endpoint, failures: int) -> None:
-    recipients = _owner_addresses()
+    recipients = owner_addresses()
     if not recipients:
         log.warning("Webhook endpoint %s disabled; no owner has an email address", endpoint.pk)
         return

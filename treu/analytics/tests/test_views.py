@@ -17,6 +17,7 @@ NOW = berlin(2025, 6, 20)
 PAGES = [
     reverse("analytics:dashboard"),
     reverse("analytics:segments"),
+    reverse("analytics:report"),
     reverse("analytics:customers") + "?metric=segment&segment=lost",
     reverse("analytics:export", args=["kpis"]),
     reverse("analytics:export", args=["cohorts"]),

@@ -15,6 +15,16 @@ PUBLIC = {
     "backoffice:logout",
     # A member's referral link: shows a friend the welcome discount, nothing personal.
     "loyalty:referral_landing",
+    # Newsletter sign-up, double opt-in and unsubscribe: for people who are no staff; the
+    # links carry a random token (confirmation) or a signed one (unsubscribe, preferences).
+    "messaging:consent_signup",
+    "messaging:consent_signup_embed",
+    "messaging:consent_signup_done",
+    "messaging:consent_confirm",
+    "messaging:unsubscribe",
+    "messaging:unsubscribe_one_click",
+    "messaging:unsubscribe_reason",
+    "messaging:preferences",
 }
 # The API authenticates with its own keys, shop webhooks (hooks/) with the shop's signature.
 PUBLIC_PREFIXES = ("static/", "api/", "hooks/")

@@ -145,6 +145,20 @@ class TillAction(models.Model):
         on_delete=models.CASCADE,
         related_name="till_action",
     )
+    # A purchase: the member's tier before it, so an undo can take back an upgrade the
+    # purchase alone brought (tiers otherwise only move down after a notice).
+    tier_before = models.ForeignKey(
+        "loyalty.Tier",
+        verbose_name=_("tier before"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tier_held_before = models.DateTimeField(_("tier held until, before"), null=True, blank=True)
+    tier_notice_before = models.DateTimeField(
+        _("tier downgrade notice, before"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created"), db_index=True)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
     undone_by = models.ForeignKey(

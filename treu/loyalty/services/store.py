@@ -12,6 +12,7 @@ taken back by a ledger row, a redemption gives its points back and voids its cou
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -37,6 +38,7 @@ from treu.loyalty.models import (
     EntryStatus,
     Member,
     MemberCard,
+    MemberTier,
     PointsEntry,
     Redemption,
     Reward,
@@ -59,6 +61,7 @@ from treu.loyalty.services.ledger import (
 )
 from treu.loyalty.services.rewards import redeem_reward
 from treu.loyalty.services.stamps import _lock_cards, _record, add_stamps
+from treu.loyalty.services.tiers import take_back_undone_upgrade
 from treu.loyalty.store_events import REDEMPTION_CANCELLED
 
 if TYPE_CHECKING:
@@ -215,6 +218,7 @@ def record_store_purchase(
         raise LoyaltyError(
             {"amount": [_("No store is set up for the till yet: the owner chooses it first.")]}
         )
+    tier_before = MemberTier.objects.filter(member=member).first()
     number = next_number(ORDER_SEQUENCE)
     result = commerce_services.ingest_order(
         commerce_services.OrderInput(
@@ -246,6 +250,9 @@ def record_store_purchase(
         key=key,
         amount_cents=amount_cents,
         order=result.order,
+        tier_before_id=tier_before.tier_id if tier_before else None,
+        tier_held_before=tier_before.held_until if tier_before else None,
+        tier_notice_before=tier_before.notice_for if tier_before else None,
         created_at=now,
     )
     return action, True
@@ -408,6 +415,20 @@ def _undo_purchase(action: TillAction, member: Member, *, now: datetime) -> None
         commerce_services.cancel_order(action.order, when=now, source="till")
     except commerce_services.OrderRejected as error:
         raise LoyaltyError({"action": error.messages}) from None
+    # After the commit, once order.cancelled has taken the points back (tiers by points
+    # count them): an upgrade the purchase alone brought goes with it.
+    transaction.on_commit(
+        partial(
+            take_back_undone_upgrade,
+            member_id=member.pk,
+            tier_before_id=action.tier_before_id,
+            held_before=action.tier_held_before,
+            notice_before=action.tier_notice_before,
+            booked_at=action.created_at,
+            # When it runs: the take-back rows are written at the time of their subscriber.
+        ),
+        robust=True,
+    )
 
 
 def _undo_stamps(

@@ -173,6 +173,70 @@ def upgrade_tiers_after(
     return recompute_tiers(member_ids=ids)
 
 
+@transaction.atomic
+def take_back_undone_upgrade(
+    *,
+    member_id: int,
+    tier_before_id: int | None,
+    held_before: datetime | None,
+    notice_before: datetime | None,
+    booked_at: datetime,
+    now: datetime | None = None,
+) -> bool:
+    """Lower a tier that a till purchase brought, once that purchase was undone.
+
+    Tiers move up at once and down only after a notice; but a booking taken back within
+    minutes was a mistake, not a purchase, so the upgrade it made goes with it. The member
+    keeps what they qualify for without it (an order since may have lifted them as well)
+    and never drops below the tier they had before the booking, which comes back with its
+    period and notice. Staff-assigned and invite-only tiers are left alone. Returns whether
+    the tier changed.
+    """
+    now = now or timezone.now()
+    tiers = tier_selectors.tier_list()
+    if not tiers:
+        return False
+    member = Member.objects.select_for_update().get(pk=member_id)
+    state = MemberTier.objects.select_related("tier").filter(member=member).first()
+    if (
+        state is None
+        or state.tier is None
+        or state.pinned
+        or state.tier.invite_only
+        or state.updated_at < booked_at  # not moved since the booking
+    ):
+        return False
+    settings = tier_selectors.tier_settings()
+    value = tier_selectors.qualifying_values(
+        settings, now=now, members={member.customer_id: member.pk}
+    ).get(member.pk, 0)
+    qualified = tier_selectors.qualified_tier(tiers, value)
+    before = next((t for t in tiers if t.pk == tier_before_id), None)
+    rank_before, rank_qualified = (
+        (before.rank if before else 0),
+        (qualified.rank if qualified else 0),
+    )
+    if state.tier.rank <= max(rank_before, rank_qualified):
+        return False  # the tier does not rest on the undone purchase
+    old = state.tier
+    if rank_before >= rank_qualified:
+        state.tier, state.held_until, state.notice_for = before, held_before, notice_before
+    else:
+        state.tier = qualified
+        state.held_until, state.notice_for = tier_selectors.held_until_for(settings, now), None
+    state.updated_at = now
+    state.save(update_fields=["tier", "held_until", "notice_for", "updated_at"])
+    events.publish_many(
+        [
+            _event(
+                TIER_CHANGED, member.customer_id, member.pk, old, state.tier, now,
+                state.held_until, cause="undo", source="till",
+            )
+        ]
+    )  # fmt: skip
+    return True
+
+
 def _vip_members(tiers: list[Tier], settings: TierSettings) -> set[int]:
     """The members the VIP rule puts in the invite-only tier: top X % by lifetime spend.
 

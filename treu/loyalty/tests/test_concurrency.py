@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,34 +10,13 @@ from django.db import connection
 from django.utils import timezone
 
 from treu.commerce.tests.factories import make_order
+from treu.core.tests.threads import all_at_once as _all_at_once
 from treu.customers.tests.factories import CustomerFactory
 from treu.loyalty import services
 from treu.loyalty.models import EntryKind, PointsEntry
 from treu.loyalty.tests.conftest import assert_sums_match_ledger, start_program
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _all_at_once(n: int, work: Callable[[], object]) -> list[object]:
-    """Run `work` in n threads released together; each result or exception, in any order."""
-    barrier = threading.Barrier(n)
-    results: list[object] = []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as error:  # noqa: BLE001 - collected and checked by the test
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_fifty_parallel_redemptions_never_overspend():

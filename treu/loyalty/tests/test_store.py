@@ -399,3 +399,93 @@ def test_a_qr_code_encodes_the_card_code_only(anna_member, cashier):
     svg = store_selectors.card_qr_svg(card.code)
     assert svg.startswith("<svg") and "viewBox" in svg
     assert str(anna_member.customer.number) not in card.code
+
+
+# -- Undo and tiers ----------------------------------------------------------------------------
+
+
+def _tiers(basis="spend"):
+    services.update_tier_settings(basis=basis, period="rolling", notice_days=30)
+    silver = services.save_tier(name="Silber", rank=1, threshold=2_000 if basis == "spend" else 20)
+    gold = services.save_tier(name="Gold", rank=2, threshold=5_000 if basis == "spend" else 50)
+    return silver, gold
+
+
+def _state(member):
+    from treu.loyalty.models import MemberTier
+
+    return MemberTier.objects.select_related("tier").get(member=member)
+
+
+def test_undo_takes_back_the_tier_the_purchase_alone_brought(
+    store, anna_member, cashier, after_commit
+):
+    from treu.core.models import DomainEvent
+    from treu.loyalty.events import TIER_CHANGED
+
+    _tiers()
+    action, _ = _buy(anna_member, cashier, cents=2_500, after_commit=after_commit)
+    assert _state(anna_member).tier.name == "Silber"
+    with after_commit():
+        services.undo_till_action(action=action, staff_user=cashier)
+    state = _state(anna_member)
+    assert state.tier is None and state.held_until is None
+    last = DomainEvent.objects.filter(kind=TIER_CHANGED).order_by("-id").first()
+    assert last.payload["from_tier"] == "Silber" and last.payload["to_tier"] is None
+    assert last.payload["cause"] == "undo" and last.payload["direction"] == "down"
+
+
+def test_undo_gives_back_the_earlier_tier_with_its_period_and_notice(
+    store, anna_member, anna, shop, cashier, after_commit
+):
+    from treu.commerce.tests.factories import make_order
+
+    _tiers()
+    with after_commit():
+        make_order(customer=anna, shop=shop, lines=((1, 3_000, 700),))
+    before = _state(anna_member)
+    assert before.tier.name == "Silber"
+    action, _ = _buy(anna_member, cashier, cents=2_500, after_commit=after_commit)
+    assert _state(anna_member).tier.name == "Gold"
+    with after_commit():
+        services.undo_till_action(action=action, staff_user=cashier)
+    after = _state(anna_member)
+    assert after.tier == before.tier
+    assert (after.held_until, after.notice_for) == (before.held_until, before.notice_for)
+
+
+def test_undo_keeps_a_tier_that_another_order_since_has_earned(
+    store, anna_member, anna, shop, cashier, after_commit
+):
+    from treu.commerce.tests.factories import make_order
+
+    _tiers()
+    action, _ = _buy(anna_member, cashier, cents=2_500, after_commit=after_commit)
+    with after_commit():  # online, in the same minutes: enough for Silber on its own
+        make_order(customer=anna, shop=shop, lines=((1, 2_600, 700),))
+    assert _state(anna_member).tier.name == "Gold"
+    with after_commit():
+        services.undo_till_action(action=action, staff_user=cashier)
+    assert _state(anna_member).tier.name == "Silber"
+
+
+def test_undo_takes_back_a_tier_by_points_once_the_points_are_gone(
+    store, anna_member, cashier, after_commit
+):
+    _tiers(basis="points")
+    action, _ = _buy(anna_member, cashier, cents=6_000, after_commit=after_commit)
+    assert _state(anna_member).tier.name == "Gold"
+    with after_commit():
+        services.undo_till_action(action=action, staff_user=cashier)
+    anna_member.refresh_from_db()
+    assert _state(anna_member).tier is None
+    assert_sums_match_ledger(anna_member)
+
+
+def test_undo_leaves_a_tier_staff_assigned_since(store, anna_member, cashier, after_commit):
+    _, gold = _tiers()
+    action, _ = _buy(anna_member, cashier, cents=2_500, after_commit=after_commit)
+    services.assign_tier(member=anna_member, tier=gold, reason="Stammgast", staff_user=cashier)
+    with after_commit():
+        services.undo_till_action(action=action, staff_user=cashier)
+    assert _state(anna_member).tier == gold

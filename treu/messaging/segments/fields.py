@@ -243,6 +243,19 @@ CUSTOMER_EVENTS = (
 )  # fmt: skip
 
 
+def _email_consent(op: str, values: list, ctx: RuleContext) -> Q:
+    # Consent is messaging's own: the same condition campaigns use to decide who may be mailed.
+    from treu.messaging import selectors as messaging_selectors
+
+    if set(values) == {"given", "missing"}:
+        return Q()
+    given = messaging_selectors.marketing_consent_condition()
+    return given if values == ["given"] else ~given
+
+
+CONSENT_EVENTS = ("consent.requested", "consent.confirmed", "consent.withdrawn")
+
+
 def register_builtin_fields() -> None:
     purchases, loyalty, person = _("Purchases"), _("Loyalty"), _("Person")
     builtin = [
@@ -306,6 +319,13 @@ def register_builtin_fields() -> None:
             "points_balance", _("Points balance"), loyalty, NUMBER, _points,
             operators=(GTE, LTE), triggers=("loyalty.points_changed", "loyalty.member_joined"),
             order=31, help_text=_("Available points; customers outside the programme have 0."),
+        ),
+        RuleField(
+            "email_consent", _("Email marketing consent"), person, CHOICE, _email_consent,
+            operators=(IN,), triggers=CONSENT_EVENTS, order=49,
+            choices=lambda: [("given", _("given")), ("missing", _("not given"))],
+            help_text=_("Valid permission for marketing mails (double opt-in confirmed, or the "
+                        "existing-customer basis), not withdrawn."),
         ),
         RuleField(
             "tags", _("Tags"), person, CHOICE,

@@ -1,0 +1,51 @@
+"""Every write of the messaging app, one module per part; import from here."""
+
+from treu.messaging.services.consent import (
+    LINK_MESSAGES,
+    ConsentError,
+    ConsentLinkError,
+    SignupResult,
+    SignupStatus,
+    TokenCheck,
+    address_hash,
+    check_confirmation_token,
+    confirm_consent,
+    default_texts_after_migrate,
+    ensure_default_consent_texts,
+    erase_consents,
+    merge_consents,
+    pending_days,
+    publish_consent_text,
+    purge_unconfirmed,
+    record_existing_customer_basis,
+    record_withdrawal_reason,
+    save_topic,
+    subscribe_to_newsletter,
+    update_preferences,
+    withdraw_consent,
+)
+from treu.messaging.services.outbox import (
+    NewMessage,
+    OutboxError,
+    SendResult,
+    drain_outbox,
+    enqueue_messages,
+    lift_suppression,
+    recover_stalled_messages,
+    resend_unclear_message,
+    send_due_messages,
+    suppress_address,
+)
+
+__all__ = [
+    "LINK_MESSAGES", "ConsentError", "ConsentLinkError", "SignupResult", "SignupStatus",
+    "TokenCheck", "address_hash", "check_confirmation_token", "confirm_consent",
+    "default_texts_after_migrate", "ensure_default_consent_texts",
+    "erase_consents", "merge_consents", "pending_days", "publish_consent_text",
+    "purge_unconfirmed", "record_existing_customer_basis", "record_withdrawal_reason",
+    "save_topic", "subscribe_to_newsletter", "update_preferences", "withdraw_consent",
+    # Outbox
+    "NewMessage", "OutboxError", "SendResult", "drain_outbox", "enqueue_messages",
+    "lift_suppression", "recover_stalled_messages", "resend_unclear_message",
+    "send_due_messages", "suppress_address",
+]  # fmt: skip
