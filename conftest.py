@@ -38,6 +38,18 @@ def _fresh_wanted_kinds(monkeypatch):
     selectors.forget_wanted_kinds()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_segment_cache(monkeypatch):
+    """The same for segments' per-process "is there any active segment?" (pinned query
+    counts of order ingestion must not depend on a segment another test made)."""
+    from treu.messaging.segments import selectors
+
+    monkeypatch.setattr(selectors, "ANY_SEGMENT_TTL", 3600.0)
+    selectors.forget_active_segments()
+    yield
+    selectors.forget_active_segments()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _huey_runs_tasks_inline():
     from huey.contrib.djhuey import HUEY

@@ -703,6 +703,12 @@ def parse_month(value) -> int:
         raise DrillError(value) from None
 
 
+def figures_in_segments(*, customer, segments: list[str]) -> QuerySet:
+    """The customer's figures if their RFM segment (as of the last recompute) is one of
+    these; `customer` is an id, or OuterRef("pk") for messaging's Exists over customers."""
+    return CustomerFigures.objects.filter(customer_id=customer, segment__in=segments)
+
+
 # -- The experiment log ------------------------------------------------------------------------
 
 

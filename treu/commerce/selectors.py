@@ -534,3 +534,19 @@ def products_by_id(product_ids) -> dict[int, Product]:
     if not ids:
         return {}
     return {p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("category")}
+
+
+def lines_bought(
+    *, customer, product_ids: list[int] | None = None, category_ids: list[int] | None = None
+) -> QuerySet[OrderLine]:
+    """Lines of the customer's live orders (cancelled ones excluded) of these products or
+    of products in these categories. `customer` is an id, or OuterRef("pk") for an Exists
+    over customers (messaging's segments: "bought coffee X")."""
+    lines = OrderLine.objects.filter(order__customer_id=customer).exclude(
+        order__status=OrderStatus.CANCELLED
+    )
+    if product_ids is not None:
+        lines = lines.filter(product_id__in=product_ids)
+    if category_ids is not None:
+        lines = lines.filter(product__category_id__in=category_ids)
+    return lines

@@ -15,6 +15,8 @@ CUSTOMER_CREATED = "customer.created"
 CUSTOMER_UPDATED = "customer.updated"
 CUSTOMER_MERGED = "customer.merged"
 NOTE_ADDED = "customer.note_added"
+# The customer's tags were set to another list (payload: the tag names now); for segments.
+TAGS_CHANGED = "customer.tags_changed"
 
 
 def _created(event) -> TimelineEntry:
@@ -65,3 +67,7 @@ events.register_kind(CUSTOMER_UPDATED, label=gettext_lazy("Customer updated"), d
 events.register_kind(CUSTOMER_MERGED, label=gettext_lazy("Customers merged"), describe=_merged)
 # A staff note is internal: it never leaves treu (no outbound webhook).
 events.register_kind(NOTE_ADDED, label=gettext_lazy("Note added"), describe=_note, outbound=False)
+# Tags are staff bookkeeping, not something that happened to the customer: off the timeline.
+events.register_kind(
+    TAGS_CHANGED, label=gettext_lazy("Tags changed"), on_timeline=False, outbound=False
+)

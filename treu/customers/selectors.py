@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from treu.core import events
 from treu.core.events import TimelineEntry
 from treu.core.models import DomainEvent
-from treu.customers.models import Customer, Note, fold, normalise_email
+from treu.customers.models import Address, Customer, Note, Tag, fold, normalise_email
 
 NUMBER_PREFIXES = ("k", "#")
 
@@ -189,3 +189,32 @@ def customer_base(*, new_since: datetime) -> CustomerBase:
         repeat=Count("id", filter=Q(order_count__gte=2)),
     )
     return CustomerBase(**counts)
+
+
+# -- For segments (messaging) ------------------------------------------------------------------
+# Each takes `customer`: an id, or OuterRef("pk") when the caller wraps it in an Exists over
+# customers (one set-based query, never a loop over customers).
+
+
+def segmentable_customers() -> QuerySet[Customer]:
+    """Every customer a segment may hold: all but the erased."""
+    return Customer.objects.filter(erased_at__isnull=True)
+
+
+def tag_links(*, customer, tag_ids: Iterable[int]) -> QuerySet:
+    """The customer's links to any of these tags (rows of the customer–tag table)."""
+    return Customer.tags.through.objects.filter(customer_id=customer, tag_id__in=list(tag_ids))
+
+
+def addresses_matching(*, customer, postcode_prefix: str = "", city: str = "") -> QuerySet:
+    """The customer's addresses with a postcode starting so, or in that city (any case)."""
+    qs = Address.objects.filter(customer_id=customer)
+    if postcode_prefix:
+        qs = qs.filter(postcode__startswith=postcode_prefix)
+    if city:
+        qs = qs.filter(city__iexact=city)
+    return qs
+
+
+def all_tags() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")

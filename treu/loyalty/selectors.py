@@ -17,6 +17,7 @@ from treu.loyalty.models import (
     CreditEntry,
     EntryStatus,
     Member,
+    MemberTier,
     PointsEntry,
     ProgramSettings,
     Redemption,
@@ -194,3 +195,24 @@ def open_coupons(member: Member, now: datetime) -> list[Coupon]:
         .select_related("redemption__reward")
         .order_by("expires_at", "id")
     )
+
+
+# -- For segments (messaging) ------------------------------------------------------------------
+# `customer` is an id, or OuterRef("pk") when the caller wraps the rows in an Exists.
+
+
+def members_with_points(
+    *, customer, at_least: int | None = None, more_than: int | None = None
+) -> QuerySet[Member]:
+    """The customer's membership if its available balance is at least / more than so."""
+    qs = Member.objects.filter(customer_id=customer)
+    if at_least is not None:
+        qs = qs.filter(points_balance__gte=at_least)
+    if more_than is not None:
+        qs = qs.filter(points_balance__gt=more_than)
+    return qs
+
+
+def members_in_tiers(*, customer, tier_ids: list[int]) -> QuerySet:
+    """The customer's tier state if they hold one of these tiers now."""
+    return MemberTier.objects.filter(member__customer_id=customer, tier_id__in=tier_ids)

@@ -19,6 +19,7 @@ class MessagingConfig(AppConfig):
             consent_privacy,
             consent_tasks,
             privacy,
+            segment_setup,
             services,
             tasks,
         )
@@ -82,3 +83,4 @@ class MessagingConfig(AppConfig):
                 section="system",
             )
         )
+        segment_setup.ready()

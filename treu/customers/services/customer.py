@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from treu.core import events
 from treu.core.sequences import next_number
-from treu.customers.events import CUSTOMER_CREATED, CUSTOMER_UPDATED, NOTE_ADDED
+from treu.customers.events import CUSTOMER_CREATED, CUSTOMER_UPDATED, NOTE_ADDED, TAGS_CHANGED
 from treu.customers.models import (
     Address,
     Customer,
@@ -143,7 +143,10 @@ def add_note(customer: Customer, *, author, text: str) -> Note:
 @transaction.atomic
 def set_tags(customer: Customer, *, names: list[str]) -> None:
     tags = [Tag.objects.get_or_create(name=name.strip())[0] for name in names if name.strip()]
+    before = set(customer.tags.values_list("pk", flat=True))
     customer.tags.set(tags)
+    if before != {tag.pk for tag in tags}:  # segments with tag rules listen
+        events.publish(TAGS_CHANGED, customer=customer, payload={"tags": [t.name for t in tags]})
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from treu.messaging.models.outbox import (
     Suppression,
     SuppressionReason,
 )
+from treu.messaging.models.segments import Segment, SegmentMembership
 
 __all__ = [
     # Consent
@@ -30,4 +31,6 @@ __all__ = [
     "Topic", "WithdrawalMethod",
     # Outbox
     "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression", "SuppressionReason",
+    # Segments
+    "Segment", "SegmentMembership",
 ]  # fmt: skip
