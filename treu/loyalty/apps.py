@@ -95,6 +95,15 @@ class LoyaltyConfig(AppConfig):
         from treu.loyalty.advice import loyalty_advice
 
         advisor.register("loyalty", loyalty_advice)
+        from treu.core import panels
+        from treu.loyalty.panels import customer_panel
+
+        panels.register(
+            "customer",
+            panels.Panel(
+                "loyalty", "loyalty/_customer_panel.html", customer_panel, "loyalty.view_member", 5
+            ),
+        )
         register_merge_handler("loyalty.Member", services.merge_members)
         register_merge_handler("loyalty.Referral", services.merge_referrals)
         # The demo's programme is built per chunk of customers; resetting it deletes customers

@@ -58,6 +58,19 @@ class MessagingConfig(AppConfig):
         from treu.messaging.consent_advice import consent_advice
 
         advisor.register("messaging_consent", consent_advice)
+        from treu.core import panels
+        from treu.messaging.consent_panels import customer_panel as consent_panel
+
+        panels.register(
+            "customer",
+            panels.Panel(
+                "consent",
+                "messaging/_customer_consent_panel.html",
+                consent_panel,
+                "messaging.view_consent_proof",
+                8,
+            ),
+        )
         register_merge_handler("messaging.Consent", services.merge_consents)
         # The records move with their consent (merge_consents); nothing is left to move here.
         register_merge_handler("messaging.ConsentRecord", lambda survivor, duplicate: 0)

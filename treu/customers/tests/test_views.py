@@ -186,15 +186,25 @@ def test_marketing_sees_no_notes(client_of, marketer, anna):
 def test_the_customer_page_needs_a_fixed_number_of_queries(
     client_of, owner, anna, shop, django_assert_max_num_queries
 ):
+    from treu.loyalty import services as loyalty
+    from treu.messaging import services as messaging
+
+    loyalty.update_program_settings(membership="opt_in")
+    loyalty.update_tier_settings(basis="spend", period="rolling")
+    loyalty.save_tier(name="Gold", rank=1, threshold=50_000)
+    loyalty.join_program(customer=anna)
+    messaging.subscribe_to_newsletter(anna, source="page", ip="198.51.100.7")
     for _ in range(5):
         make_order(customer=anna, shop=shop)
     NoteFactory.create_batch(3, customer=anna)
     client = client_of(owner)
     client.get(reverse("customers:detail", args=[anna.pk]))
-    # 6 for the shell and access, customer + 3 prefetches, timeline, orders, returns, notes,
-    # duplicates, and 3 for the analytics panel (best sellers, recommendations, run-outs):
-    # no query per order, note or event.
-    with django_assert_max_num_queries(17):
+    # 14 for the shell, access and the customer's own parts (customer and prefetches,
+    # timeline, orders, returns, notes, duplicates); the panels: loyalty 8 (programme,
+    # member, tier settings, tiers, tier row, spend, stamp cards, vouchers), consent 2
+    # (consent, topics), analytics 3 (best sellers, recommendations, run-outs): no query
+    # per order, note or event.
+    with django_assert_max_num_queries(27):
         client.get(reverse("customers:detail", args=[anna.pk]))
 
 
