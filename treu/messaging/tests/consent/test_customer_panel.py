@@ -19,9 +19,11 @@ def test_support_sees_the_state_and_the_link_to_the_proof(client_of, agent, anna
 def test_a_pending_sign_up_and_no_sign_up(client_of, agent, anna, ben):
     sign_up(anna)
     client = client_of(agent)
-    assert "Wartet auf Bestätigung" in client.get(
-        reverse("customers:detail", args=[anna.pk])
-    ).content.decode()
-    assert "Keine Newsletter-Anmeldung." in client.get(
-        reverse("customers:detail", args=[ben.pk])
-    ).content.decode()
+    assert (
+        "Wartet auf Bestätigung"
+        in client.get(reverse("customers:detail", args=[anna.pk])).content.decode()
+    )
+    assert (
+        "Keine Newsletter-Anmeldung."
+        in client.get(reverse("customers:detail", args=[ben.pk])).content.decode()
+    )
