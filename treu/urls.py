@@ -9,6 +9,8 @@ urlpatterns = [
     path("customers/", include("treu.customers.urls")),
     path("commerce/", include("treu.commerce.urls")),
     path("api/", include("treu.api.urls")),
+    # Mail providers' delivery reports (django-anymail), before the shop hooks below.
+    path("hooks/anymail/", include("treu.messaging.tracking_hooks")),
     path("hooks/", include("treu.connectors.hook_urls")),
     path("connectors/", include("treu.connectors.urls")),
     path("imports/", include("treu.imports.urls")),

@@ -16,6 +16,7 @@ from treu.messaging.models.consent import (
     WithdrawalMethod,
 )
 from treu.messaging.models.outbox import (
+    DeliveryStatus,
     MessagePurpose,
     MessageStatus,
     OutboundMessage,
@@ -30,7 +31,8 @@ __all__ = [
     "ConsentRecord", "ConsentSource", "ConsentState", "ConsentText", "Frequency", "LegalBasis",
     "Topic", "WithdrawalMethod",
     # Outbox
-    "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression", "SuppressionReason",
+    "DeliveryStatus", "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression",
+    "SuppressionReason",
     # Segments
     "Segment", "SegmentMembership",
 ]  # fmt: skip

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # a claimed batch must be sent within this
 BATCH = 25  # rows per claim: small, so a dead worker holds few
 MAX_ATTEMPTS = 6
+# The key of the anymail metadata that carries our Message-ID to the provider and back.
+TRACKING_METADATA_KEY = "treu_message_id"
 # Waits after the 1st … 5th temporary failure (a mail server that is down for a while).
 BACKOFF = (
     timedelta(minutes=1),
@@ -275,6 +277,9 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
+    # A django-anymail backend passes this to the provider, whose tracking webhooks send it
+    # back: the row is found even where the provider reports only its own ids.
+    email.metadata = {TRACKING_METADATA_KEY: message.message_id}
     # On SMTP the mark is set at the last moment, once the server accepted sender and
     # recipient (`core.mail.before_data`); other backends get it before the call.
     late = getattr(mail_connection, "supports_before_data", False)
@@ -294,11 +299,25 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
         _retry_or_fail(message, str(error) or error.__class__.__name__, result)
         return False
     else:
-        _finish(message, MessageStatus.SENT, sent_at=timezone.now())
+        _finish(
+            message,
+            MessageStatus.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=_provider_message_id(email),
+        )
         result.sent += 1
     finally:
         mail_hooks.before_data.reset(token)
     return True
+
+
+def _provider_message_id(email) -> str:
+    """The id a django-anymail backend got from the provider for this mail, if any."""
+    status = getattr(email, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, set):  # one id per recipient; we write to one
+        found = next(iter(found), None) if len(found) == 1 else None
+    return "" if found is None or found == "" else str(found)[:255]
 
 
 def _error_text(value) -> str:
@@ -352,19 +371,24 @@ def _flushed_later():
         yield
 
 
-def _finish(message: OutboundMessage, status: str, *, error: str = "", sent_at=None) -> None:
+def _finish(
+    message: OutboundMessage,
+    status: str,
+    *,
+    error: str = "",
+    sent_at=None,
+    provider_message_id: str = "",
+) -> None:
     with _flushed_later():
-        _update(message, status, error=error, sent_at=sent_at)
-
-
-def _update(message: OutboundMessage, status: str, *, error: str = "", sent_at=None) -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=status,
-        handing_over=False,
-        lease_until=None,
-        sent_at=sent_at,
-        last_error=error[:500],
-    )
+        extra = {"provider_message_id": provider_message_id} if provider_message_id else {}
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=status,
+            handing_over=False,
+            lease_until=None,
+            sent_at=sent_at,
+            last_error=error[:500],
+            **extra,
+        )
 
 
 @transaction.atomic
