@@ -18,4 +18,6 @@ urlpatterns = [
     path("loyalty/", include("treu.loyalty.urls")),
     path("analytics/", include("treu.analytics.urls")),
     path("messaging/", include("treu.messaging.urls")),
+    # Links in marketing mails: click redirect and (only where allowed) the open pixel.
+    path("m/", include("treu.messaging.tracking_urls")),
 ]

@@ -15,6 +15,7 @@ from treu.messaging.models.consent import (
     Topic,
     WithdrawalMethod,
 )
+from treu.messaging.models.engagement import EventKind, MessageEvent
 from treu.messaging.models.outbox import (
     DeliveryStatus,
     MessagePurpose,
@@ -33,6 +34,8 @@ __all__ = [
     # Outbox
     "DeliveryStatus", "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression",
     "SuppressionReason",
+    # Engagement
+    "EventKind", "MessageEvent",
     # Segments
     "Segment", "SegmentMembership",
 ]  # fmt: skip

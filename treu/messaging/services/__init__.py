@@ -24,6 +24,13 @@ from treu.messaging.services.consent import (
     update_preferences,
     withdraw_consent,
 )
+from treu.messaging.services.engagement import (
+    customers_allowing_open_tracking,
+    read_click_token,
+    record_click,
+    record_open,
+    track_links,
+)
 from treu.messaging.services.outbox import (
     NewMessage,
     OutboxError,
@@ -48,4 +55,7 @@ __all__ = [
     "NewMessage", "OutboxError", "SendResult", "drain_outbox", "enqueue_messages",
     "lift_suppression", "recover_stalled_messages", "resend_unclear_message",
     "send_due_messages", "suppress_address",
+    # Engagement
+    "customers_allowing_open_tracking", "read_click_token", "record_click", "record_open",
+    "track_links",
 ]  # fmt: skip

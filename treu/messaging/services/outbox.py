@@ -39,6 +39,7 @@ from treu.messaging.models import (
     Suppression,
     SuppressionReason,
 )
+from treu.messaging.services import engagement
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,9 @@ def enqueue_messages(messages: Iterable[NewMessage], *, now: datetime | None = N
         raise OutboxError({"messages": errors})
     domain = _domain()
     created = 0
+    openers = engagement.customers_allowing_open_tracking(
+        m.customer_id for m in messages if m.purpose == MessagePurpose.MARKETING and m.html_body
+    )
     with transaction.atomic():
         for start in range(0, len(messages), 1000):
             chunk = {m.key: m for m in messages[start : start + 1000]}
@@ -131,8 +135,7 @@ def enqueue_messages(messages: Iterable[NewMessage], *, now: datetime | None = N
                     to_email=m.to_email.strip(),
                     purpose=m.purpose,
                     subject=m.subject.strip(),
-                    text_body=m.text_body,
-                    html_body=m.html_body,
+                    **_bodies(m, openers),
                     headers=dict(m.headers),
                     message_id=OutboundMessage.message_id_for(m.key, domain),
                     not_before=m.not_before or now,
@@ -147,6 +150,17 @@ def enqueue_messages(messages: Iterable[NewMessage], *, now: datetime | None = N
         if created:
             transaction.on_commit(_wake_sender)
     return created
+
+
+def _bodies(message: NewMessage, openers: set[int]) -> dict[str, str]:
+    """A marketing mail's links go through the click redirect; the open pixel only where
+    the customer allowed measuring opens."""
+    if message.purpose != MessagePurpose.MARKETING:
+        return {"text_body": message.text_body, "html_body": message.html_body}
+    text, html = engagement.track_links(message.key, text=message.text_body, html=message.html_body)
+    if html and message.customer_id in openers:
+        html = engagement.with_open_pixel(message.key, html)
+    return {"text_body": text, "html_body": html}
 
 
 def _wake_sender() -> None:
