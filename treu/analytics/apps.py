@@ -20,6 +20,7 @@ class AnalyticsConfig(AppConfig):
             "analytics.CustomerFigures",
             "analytics.CustomerMonth",
             "analytics.ActivitySpell",
+            "analytics.CustomerPrediction",
         ):
             register_merge_handler(label, services.delete_customer_figures)
         register_step(

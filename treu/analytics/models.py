@@ -90,6 +90,15 @@ class AnalyticsSettings(models.Model):
     industry = models.CharField(
         _("industry"), max_length=16, choices=Industry.choices, default=Industry.RETAIL
     )
+    clv_discount_pct = models.PositiveSmallIntegerField(
+        _("discount rate for the predicted customer value (% a year)"),
+        default=10,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "Money expected later is worth less today: each month of the predicted 12-month "
+            "value is discounted at the monthly equivalent of this yearly rate."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -525,3 +534,12 @@ class RfmCell(models.Model):
 
     def __str__(self) -> str:
         return f"R{self.recency_score} FM{self.fm_score}"
+
+
+# The predictive tables (BG/NBD, Gamma-Gamma) live in their own module.
+from treu.analytics.prediction_models import (  # noqa: E402, F401
+    ChurnRisk,
+    CustomerPrediction,
+    FitStatus,
+    PredictionFit,
+)

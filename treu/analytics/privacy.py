@@ -8,8 +8,10 @@ from treu.analytics.models import (
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerPrediction,
     CustomerTotals,
     PeriodFigures,
+    PredictionFit,
     RecomputeRun,
     RfmCell,
     SegmentFigures,
@@ -58,6 +60,21 @@ privacy.register(
     erasure=privacy.Erasure.DELETE,
     retention="Arbeitstabelle der Neuberechnung, außerhalb davon leer.",
 )
-for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
+privacy.register(
+    CustomerPrediction,
+    customer="customer",
+    fields=["p_alive", "expected_90", "expected_365", "next_order_on", "clv_cents", "churn_risk"],
+    erasure=privacy.Erasure.DELETE,
+    retention=RETENTION,
+)
+for model in (
+    AnalyticsSettings,
+    PeriodFigures,
+    CohortCell,
+    SegmentFigures,
+    SegmentMove,
+    RfmCell,
+    PredictionFit,
+):
     privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")
 privacy.not_personal(RecomputeRun, reason="When the figures were computed and by which staff user.")

@@ -11,10 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from treu.analytics import computation
+from treu.analytics import computation, prediction
 from treu.analytics.models import (
     AnalyticsSettings,
+    FitStatus,
     Industry,
+    PredictionFit,
     RecomputeRun,
     RunStatus,
     RunTrigger,
@@ -57,6 +59,7 @@ def recompute_analytics(
         run = RecomputeRun.objects.create(trigger=trigger, status=RunStatus.RUNNING)
     run.started_at = timezone.now()
     computed = computation.compute(now=now, window=settings.active_window_months)
+    _predict(run=run, now=now, settings=settings)
     seconds = time.monotonic() - started
     run.status = RunStatus.DONE
     run.finished_at = timezone.now()
@@ -69,6 +72,24 @@ def recompute_analytics(
     return RecomputeResult(
         run=run, orders=computed.orders, customers=computed.customers, seconds=seconds
     )
+
+
+def _predict(*, run: RecomputeRun, now, settings: AnalyticsSettings) -> None:
+    """BG/NBD and Gamma-Gamma (treu.analytics.prediction). In a savepoint: a model that
+    breaks must not cost the owner the descriptive figures; the run records why."""
+    try:
+        with transaction.atomic():
+            prediction.predict(run=run, now=now, discount_yearly_pct=settings.clv_discount_pct)
+    except Exception as exc:
+        log.exception("Prediction of recompute %s failed", run.pk)
+        prediction.clear()
+        PredictionFit.objects.update_or_create(
+            run=run,
+            defaults={
+                "status": FitStatus.FAILED,
+                "problems": [{"code": "no_fit", "detail": str(exc)[:500]}],
+            },
+        )
 
 
 def request_recompute(*, by=None, trigger: str = RunTrigger.BUTTON) -> RecomputeRun:
@@ -146,10 +167,15 @@ def update_settings(
 
 def delete_customer_figures(*, survivor, duplicate) -> int:
     """Merge handler: the duplicate's figures go; the next recompute counts the survivor's."""
-    from treu.analytics.models import ActivitySpell, CustomerFigures, CustomerMonth
+    from treu.analytics.models import (
+        ActivitySpell,
+        CustomerFigures,
+        CustomerMonth,
+        CustomerPrediction,
+    )
 
     deleted = 0
-    for model in (CustomerFigures, CustomerMonth, ActivitySpell):
+    for model in (CustomerFigures, CustomerMonth, ActivitySpell, CustomerPrediction):
         deleted += model.objects.filter(customer_id=duplicate.pk).delete()[0]
     return deleted
 
@@ -157,6 +183,7 @@ def delete_customer_figures(*, survivor, duplicate) -> int:
 def reset_for_demo() -> None:
     """Demo reset: the aggregates point at customers that are about to go."""
     computation.clear()
+    prediction.clear()
     RecomputeRun.objects.all().delete()
 
 
