@@ -26,6 +26,16 @@ class SettingsForm(forms.Form):
     target_clv = forms.CharField(label=_("Target customer lifetime value (€)"), max_length=20)
     target_nps = forms.IntegerField(label=_("Target NPS"), min_value=-100, max_value=100)
     industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
+    clv_discount_pct = forms.IntegerField(
+        label=_("Discount rate for the predicted customer value (% a year)"),
+        min_value=0,
+        max_value=50,
+        required=False,  # empty: the rate stays as it is
+        help_text=_(
+            "Money expected in a year is worth less today. A rate of 10 is a common "
+            "choice; 0 sums the expected revenue without discounting."
+        ),
+    )
 
     def clean_target_clv(self) -> int:
         try:
@@ -45,4 +55,5 @@ class SettingsForm(forms.Form):
             "target_clv": format_euro(settings.target_clv_cents, with_symbol=False),
             "target_nps": settings.target_nps,
             "industry": settings.industry,
+            "clv_discount_pct": settings.clv_discount_pct,
         }

@@ -207,7 +207,7 @@ def predict(*, run, now: datetime, discount_yearly_pct: int) -> PredictionFit:
     fit.r, fit.alpha, fit.a, fit.b = purchases.params.as_tuple()
     spend, problems = _fit_spend(summary, fit)
     fit.calibration = _calibration(summary, today=today, cutoff=cutoff, holdout=holdout)
-    _store(
+    fit.bands = _store(
         summary,
         purchases.params,
         spend,
@@ -347,7 +347,10 @@ def churn_risk(x: np.ndarray, p_alive: np.ndarray) -> np.ndarray:
     return bands
 
 
-def _store(summary: Summary, purchases, spend, *, today_date: date, monthly_discount: float):
+def _store(
+    summary: Summary, purchases, spend, *, today_date: date, monthly_discount: float
+) -> dict:
+    """Write every customer's predictions; return the totals per churn-risk band."""
     x, t_x, T = summary.x, summary.t_x / WEEK, summary.T / WEEK
     p_alive = bgnbd.probability_alive(purchases, x, t_x, T)
     expected = [
@@ -368,9 +371,17 @@ def _store(summary: Summary, purchases, spend, *, today_date: date, monthly_disc
             month_length=MONTH_WEEKS,
             monthly_discount=monthly_discount,
         )
-        clv_cents = [int(v) for v in np.rint(value)]
+        value_cents = np.rint(value)
+        clv_cents = value_cents.astype(np.int64).tolist()
     else:
+        value_cents = None
         clv_cents = [None] * len(x)
+    risk = churn_risk(x, p_alive)
+    bands = {}
+    for band in ChurnRisk.values:
+        members = risk == band
+        value = int(value_cents[members].sum()) if value_cents is not None else None
+        bands[band] = [int(members.sum()), value, float(expected[1][members].sum())]
     due_days = np.rint(due_weeks * WEEK)
     next_order = [None if np.isnan(d) else today_date + timedelta(days=int(d)) for d in due_days]
     rows = zip(
@@ -383,10 +394,11 @@ def _store(summary: Summary, purchases, spend, *, today_date: date, monthly_disc
         expected[1].tolist(),
         next_order,
         clv_cents,
-        churn_risk(x, p_alive).tolist(),
+        risk.tolist(),
         strict=True,
     )
     _insert(rows)
+    return bands
 
 
 COLUMNS = (

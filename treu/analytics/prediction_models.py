@@ -60,6 +60,9 @@ class PredictionFit(models.Model):
     discount_yearly_pct = models.PositiveSmallIntegerField(default=10)
     diagnostics = models.JSONField(default=dict)  # log-likelihoods, standard errors, steps
     calibration = models.JSONField(default=dict)  # the holdout check (see prediction.py)
+    # Per churn-risk band: [customers, predicted value in cents, expected purchases in 365
+    # days], so the page never groups the prediction table per request.
+    bands = models.JSONField(default=dict)
     seconds = models.FloatField(_("seconds"), default=0)
 
     class Meta:
@@ -76,6 +79,28 @@ class PredictionFit(models.Model):
     @property
     def has_value(self) -> bool:
         return self.status == FitStatus.OK
+
+    # What the parameters say, in the shop's words (docs/metrics.md).
+    @property
+    def purchases_per_year(self) -> float | None:
+        """Mean purchases a year of a customer while active: 52 r/α (α in weeks)."""
+        return 52 * self.r / self.alpha if self.r and self.alpha else None
+
+    @property
+    def dropout_chance(self) -> float | None:
+        """Mean chance of leaving after a purchase: a/(a+b)."""
+        return self.a / (self.a + self.b) if self.a and self.b else None
+
+    @property
+    def mean_spend_cents(self) -> int | None:
+        """Mean value of a purchase in the model: pγ/(q−1), to the cent."""
+        if self.p is None or self.q is None or self.gamma is None or self.q <= 1:
+            return None
+        return round(self.p * self.gamma / (self.q - 1))
+
+    @property
+    def gamma_cents(self) -> int | None:
+        return round(self.gamma) if self.gamma is not None else None
 
 
 class CustomerPrediction(models.Model):

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from urllib.parse import urlencode
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -21,10 +21,13 @@ from treu.analytics import metrics, rfm
 from treu.analytics.models import (
     ActivitySpell,
     AnalyticsSettings,
+    ChurnRisk,
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerPrediction,
     PeriodFigures,
+    PredictionFit,
     RecomputeRun,
     RfmCell,
     RunStatus,
@@ -654,6 +657,7 @@ TITLES = {
     "segment": _("RFM segment"),
     "move": _("Moved between RFM segments in the last complete month"),
     "rfm": _("RFM cell"),
+    "churn": _("Churn risk (predicted)"),
 }
 
 
@@ -677,16 +681,35 @@ def drill(params) -> Drill:
             recency_score=_int(params.get("r"), range(1, 6)),
             fm_score=_int(params.get("fm"), range(1, 6)),
         )
+    elif metric == "churn":
+        band = params.get("band")
+        if band not in ChurnRisk.values:
+            raise DrillError(band)
+        qs = qs.filter(customer_id__in=customers_at_churn_risk(band))
     else:
         month = parse_month(params.get("month"))
         period = _int(params.get("period", 1), set(PERIODS))
         qs = qs.filter(_ids(metric, m=month, p=period, params=params))
+    qs = _with_predictions(qs)
+    # At risk: the most valuable first (whom to win back); elsewhere the biggest spenders.
+    order = [F("predicted_clv_cents").desc(nulls_last=True)] if metric == "churn" else []
     return Drill(
         metric=metric,
         title=str(TITLES[metric]),
         month=month,
         period=period,
-        figures=qs.order_by("-revenue_cents", "customer_id"),
+        figures=qs.order_by(*order, "-revenue_cents", "customer_id"),
+    )
+
+
+def _with_predictions(qs: QuerySet) -> QuerySet:
+    """The customer's predictions beside their figures (primary-key lookups per row shown)."""
+    row = CustomerPrediction.objects.filter(customer_id=OuterRef("customer_id"))
+    return qs.annotate(
+        p_alive=Subquery(row.values("p_alive")[:1]),
+        predicted_clv_cents=Subquery(row.values("clv_cents")[:1]),
+        expected_365=Subquery(row.values("expected_365")[:1]),
+        churn_risk=Subquery(row.values("churn_risk")[:1]),
     )
 
 
@@ -696,3 +719,75 @@ def parse_month(value) -> int:
         return month_index(date(year, month, 1))
     except (TypeError, ValueError):
         raise DrillError(value) from None
+
+
+# -- Predicted customer value and churn risk -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandRow:
+    band: ChurnRisk
+    customers: int
+    clv_cents: int | None
+    expected_365: float
+    url: str
+
+    @property
+    def label(self) -> str:
+        return self.band.label
+
+
+@dataclass(frozen=True)
+class PredictionOverview:
+    fit: PredictionFit | None
+    problems: list[str]
+    bands: list[BandRow]
+    customers: int
+    clv_cents: int | None
+    expected_365: float
+    calibration: list[dict]  # {group, label, customers, predicted, actual}
+
+
+def prediction_overview(run: RecomputeRun | None) -> PredictionOverview:
+    """The fit of the last good recompute and its per-band totals: one query."""
+    from treu.analytics import prediction
+
+    fit = PredictionFit.objects.filter(run=run).first() if run is not None else None
+    if fit is None:
+        return PredictionOverview(None, [], [], 0, None, 0.0, [])
+    base = reverse("analytics:customers")
+    bands = []
+    for band in ChurnRisk:
+        n, cents, expected = fit.bands.get(band.value, (0, None, 0.0))
+        query = urlencode({"metric": "churn", "band": band.value})
+        bands.append(BandRow(band, n, cents, expected, f"{base}?{query}"))
+    values = [b.clv_cents for b in bands if b.clv_cents is not None]
+    calibration = [
+        {
+            "group": group,
+            "label": f"{group}+" if group == prediction.CALIBRATION_GROUPS else str(group),
+            "customers": n,
+            "predicted": predicted,
+            "actual": actual,
+        }
+        for group, n, predicted, actual in fit.calibration.get("rows", [])
+    ]
+    return PredictionOverview(
+        fit=fit,
+        problems=[prediction.problem_text(p) for p in fit.problems],
+        bands=bands,
+        customers=sum(b.customers for b in bands),
+        clv_cents=sum(values) if fit.has_value else None,
+        expected_365=sum(b.expected_365 for b in bands),
+        calibration=calibration,
+    )
+
+
+def customer_prediction(customer_id: int) -> CustomerPrediction | None:
+    return CustomerPrediction.objects.filter(customer_id=customer_id).first()
+
+
+def customers_at_churn_risk(band: str) -> QuerySet:
+    """Ids of the customers in a churn-risk band as of the last recompute (a subquery, like
+    `customers_in_segment`)."""
+    return CustomerPrediction.objects.filter(churn_risk=band).values("customer_id")

@@ -134,8 +134,10 @@ def update_settings(
     target_clv_cents: int,
     target_nps: int,
     industry: str,
+    clv_discount_pct: int | None = None,
 ) -> AnalyticsSettings:
-    """Save the owner's settings; a new active window takes effect with the next recompute."""
+    """Save the owner's settings; a new active window or discount rate takes effect with the
+    next recompute. `clv_discount_pct` None keeps the current rate."""
     errors: dict[str, list[str]] = {}
     if not 1 <= active_window_months <= 36:
         errors["active_window_months"] = [_("Choose between 1 and 36 months.")]
@@ -151,6 +153,8 @@ def update_settings(
         errors["target_nps"] = [_("The NPS lies between −100 and 100.")]
     if industry not in Industry.values:
         errors["industry"] = [_("Unknown industry.")]
+    if clv_discount_pct is not None and not 0 <= clv_discount_pct <= 50:
+        errors["clv_discount_pct"] = [_("A yearly rate between 0 and 50 %, please.")]
     if errors:
         raise AnalyticsError(errors)
     with transaction.atomic():
@@ -161,6 +165,8 @@ def update_settings(
         settings.target_clv_cents = target_clv_cents
         settings.target_nps = target_nps
         settings.industry = industry
+        if clv_discount_pct is not None:
+            settings.clv_discount_pct = clv_discount_pct
         settings.save()
     return settings
 

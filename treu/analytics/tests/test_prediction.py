@@ -77,7 +77,7 @@ def test_a_small_shop_gets_the_reasons_and_no_predictions():
     assert (fit.customers, fit.repeat_customers, fit.history_days) == (1, 1, 50)
     assert not CustomerPrediction.objects.exists()
     texts = [prediction.problem_text(p) for p in fit.problems]
-    assert "Fewer than 200 customers have ordered (1 so far)" in texts[0]
+    assert "Weniger als 200 Kunden haben bestellt (bisher 1)" in texts[0]
     # The descriptive figures are there all the same.
     assert PeriodFigures.objects.exists()
 
