@@ -188,7 +188,7 @@ def build_shop(args) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from treu.commerce.models import Order, Shop
+    from treu.commerce.models import Shop
     from treu.customers.models import Customer
 
     rng = np.random.default_rng(args.seed)
@@ -215,15 +215,14 @@ def build_shop(args) -> None:
         .order_by("number")
         .values_list("pk", flat=True)
     )
-    buffer: list[Order] = []
+    rows: list[tuple] = []
     written = 0
 
     def flush():
         nonlocal written
-        with transaction.atomic():
-            Order.objects.bulk_create(buffer, batch_size=5000)
-        written += len(buffer)
-        buffer.clear()
+        _insert_orders(rows)
+        written += len(rows)
+        rows.clear()
         print(f"\r{written:,} orders", end="", flush=True)
 
     for i in range(n):
@@ -241,28 +240,44 @@ def build_shop(args) -> None:
             total = max(100, int(rng.gamma(TRUE_SPEND["p"], 1 / nu[i])))
             tax = math.floor(total * 7 / 107)
             placed = start + timedelta(days=offset)
-            buffer.append(
-                Order(
-                    shop=shop,
-                    external_id=f"B{i}-{k}",
-                    number=f"B{i}-{k}",
-                    customer_id=ids[i],
-                    status="paid",
-                    subtotal_cents=total,
-                    total_cents=total,
-                    tax_cents=tax,
-                    net_cents=total - tax,
-                    placed_at=placed,
-                    paid_at=placed,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        if len(buffer) >= 50_000:
+            rows.append(
+                (now, now, shop.pk, f"B{i}-{k}", f"B{i}-{k}", ids[i], "paid", "EUR",
+                 total, 0, 0, total, tax, total - tax, 0, placed, placed)
+            )  # fmt: skip
+        if len(rows) >= 50_000:
             flush()
-    if buffer:
+    if rows:
         flush()
     print()
+
+
+ORDER_COLUMNS = (
+    "created_at, updated_at, shop_id, external_id, number, customer_id, status, currency, "
+    "subtotal_cents, shipping_cents, discount_cents, total_cents, tax_cents, net_cents, "
+    "refunded_cents, placed_at, paid_at"
+)
+
+
+def _insert_orders(rows: list[tuple]) -> None:
+    """Raw bulk insert (the ORM's bulk_create managed ~300 orders a second on the loaded
+    machine): COPY on PostgreSQL, executemany on SQLite (datetimes as Django stores them)."""
+    from django.db import connection, transaction
+
+    from treu.commerce.models import Order
+
+    table = connection.ops.quote_name(Order._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({ORDER_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        placeholders = ", ".join(["%s"] * 17)
+        cursor.executemany(
+            f"INSERT INTO {table} ({ORDER_COLUMNS}) VALUES ({placeholders})",  # noqa: S608
+            [(adapt(r[0]), adapt(r[1]), *r[2:15], adapt(r[15]), adapt(r[16])) for r in rows],
+        )
 
 
 def _peak_mib() -> float:

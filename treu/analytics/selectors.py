@@ -747,6 +747,11 @@ class PredictionOverview:
     expected_365: float
     calibration: list[dict]  # {group, label, customers, predicted, actual}
 
+    @property
+    def calibration_cutoff(self) -> date | None:
+        cutoff = self.fit.calibration.get("cutoff") if self.fit else None
+        return date.fromisoformat(cutoff) if cutoff else None
+
 
 def prediction_overview(run: RecomputeRun | None) -> PredictionOverview:
     """The fit of the last good recompute and its per-band totals: one query."""

@@ -72,55 +72,68 @@ def log_likelihood_terms(params: BgNbdParams, x, t_x, T) -> np.ndarray:
 
 
 class _Data:
-    """The customers as the objective needs them: every special function (ln Γ, ψ, ln) is
-    evaluated once per distinct x, T and t_x and gathered per customer by index, so an
-    evaluation costs a few array operations per customer however long the history."""
+    """The customers as the objective needs them, arranged so that an evaluation costs a
+    handful of array operations per *repeat* customer and nothing per one-time buyer:
+
+    - terms that depend on x alone (ln Γ, ψ) enter the weighted sum as Σ_x W_x f(x), with
+      W_x the customers' weight per distinct x, computed once here;
+    - one-time buyers (x = 0) contribute −r ln(α+T) only: grouped by distinct T;
+    - repeat customers keep one row each, with indexes into the distinct x, T and t_x.
+    """
 
     def __init__(self, x, t_x, T, w) -> None:
-        self.w = w / w.sum()
-        self.xu, self.ix = np.unique(x, return_inverse=True)
-        self.Tu, self.iT = np.unique(T, return_inverse=True)
-        self.tu, self.it = np.unique(t_x, return_inverse=True)
-        self.x = x
-        self.has = x > 0
-        self.xm1 = np.maximum(self.xu, 1) - 1
+        w = w / w.sum()
+        self.xu, ix = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(ix, weights=w, minlength=self.xu.size)
+        zero = x == 0
+        self.T0, i0 = np.unique(T[zero], return_inverse=True)
+        self.w0 = np.bincount(i0, weights=w[zero], minlength=self.T0.size)
+        rep = ~zero
+        self.w = w[rep]
+        self.x = x[rep]
+        self.Tu, self.iT = np.unique(T[rep], return_inverse=True)
+        self.tu, self.it = np.unique(t_x[rep], return_inverse=True)
+        self.xr, self.ixr = np.unique(self.x, return_inverse=True)
 
 
 def _objective(log_params, d: _Data, penalizer):
     """Mean negative log-likelihood (+ L2 penalty on the parameters) and its gradient with
     respect to the log-parameters. Weighted: a customer with weight k counts k times."""
     r, alpha, a, b = params = np.exp(log_params)
-    xu, x, w, has = d.xu, d.x, d.w, d.has
+    xu, wx = d.xu, d.wx
     lr = np.log(alpha)
-    # Per distinct x: A1 + A2 (B(a, b+x)/B(a, b) through ln Γ) and the ψ terms.
-    a12 = (
-        gammaln(r + xu) - gammaln(r) + r * lr
-        + gammaln(b + xu) - gammaln(a + b + xu) + gammaln(a + b) - gammaln(b)
-    )  # fmt: skip
+    # A1 + A2 per distinct x (B(a, b+x)/B(a, b) through ln Γ), and their derivatives.
     psi_abx = digamma(a + b + xu)
     psi_ab = digamma(a + b)
-    g12_r = (digamma(r + xu) - digamma(r) + lr)[d.ix]
-    g12_a = (psi_ab - psi_abx)[d.ix]
-    g12_b = (digamma(b + xu) - digamma(b) + psi_ab - psi_abx)[d.ix]
-    la4 = (np.log(a) - np.log(b + d.xm1))[d.ix]
-    inv_bx = (1 / (b + d.xm1))[d.ix]
-    la_T = np.log(alpha + d.Tu)[d.iT]
-    la_t = np.log(alpha + d.tu)[d.it]
-    inv_T = (1 / (alpha + d.Tu))[d.iT]
-    inv_t = (1 / (alpha + d.tu))[d.it]
-    rx = r + x
-    a3 = -rx * la_T
-    a4 = np.where(has, la4 - rx * la_t, -np.inf)
-    mix = np.logaddexp(a3, a4)
-    ll = a12[d.ix] + mix
-    w3 = np.exp(a3 - mix)  # the two terms' shares of exp(mix): they add up to one
-    w4 = 1 - w3
-    g_r = g12_r - w3 * la_T - w4 * la_t
-    g_alpha = r / alpha - rx * (w3 * inv_T + w4 * inv_t)
-    g_a = g12_a + w4 / a
-    g_b = g12_b - w4 * inv_bx
-    value = -np.sum(w * ll) + penalizer * np.sum(params**2)
-    grad = -np.array([np.sum(w * g) for g in (g_r, g_alpha, g_a, g_b)]) + 2 * penalizer * params
+    value = np.sum(wx * (gammaln(r + xu) + gammaln(b + xu) - gammaln(a + b + xu))) + (
+        r * lr - gammaln(r) + gammaln(a + b) - gammaln(b)
+    )  # the weights sum to one
+    g_r = np.sum(wx * digamma(r + xu)) - digamma(r) + lr
+    g_alpha = r / alpha
+    g_a = psi_ab - np.sum(wx * psi_abx)
+    g_b = np.sum(wx * (digamma(b + xu) - psi_abx)) - digamma(b) + psi_ab
+    # One-time buyers: A3 = −r ln(α+T), per distinct T.
+    la0 = np.log(alpha + d.T0)
+    value -= r * np.sum(d.w0 * la0)
+    g_r -= np.sum(d.w0 * la0)
+    g_alpha -= r * np.sum(d.w0 / (alpha + d.T0))
+    # Repeat customers: ln(e^A3 + e^A4) = A3 + softplus(A4 − A3), per row.
+    if d.x.size:
+        w, rx = d.w, r + d.x
+        la_T = np.log(alpha + d.Tu)[d.iT]
+        la_t = np.log(alpha + d.tu)[d.it]
+        inv_bx = (1 / (b + d.xr - 1))[d.ixr]
+        diff = np.log(a) + np.log(inv_bx) + rx * (la_T - la_t)  # A4 − A3
+        w4 = expit(diff)  # A4's share of e^A3 + e^A4
+        value += np.sum(w * (np.logaddexp(0, diff) - rx * la_T))
+        g_r -= np.sum(w * (la_T + w4 * (la_t - la_T)))
+        inv_T = (1 / (alpha + d.Tu))[d.iT]
+        inv_t = (1 / (alpha + d.tu))[d.it]
+        g_alpha -= np.sum(w * rx * (inv_T + w4 * (inv_t - inv_T)))
+        g_a += np.sum(w * w4) / a
+        g_b -= np.sum(w * w4 * inv_bx)
+    value = -value + penalizer * np.sum(params**2)
+    grad = -np.array([g_r, g_alpha, g_a, g_b]) + 2 * penalizer * params
     # No np.dot: a BLAS call on a busy machine waits for its threads (~100x slower here).
     return value, grad * params  # chain rule: d/d ln θ = θ d/dθ
 
