@@ -15,20 +15,24 @@ import warnings
 import numpy as np
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 
+REPEAT = 3
+
 
 def main(path: str) -> int:
     warnings.simplefilter("ignore")
     data = np.load(path)
     x, t_x, T, m = data["x"], data["t_x"], data["T"], data["m"]
-    started = time.perf_counter()
-    bgf = BetaGeoFitter(penalizer_coef=0.0)
-    bgf.fit(x, t_x, T)
-    bg_seconds = time.perf_counter() - started
     repeat = (x > 0) & (m > 0)
-    started = time.perf_counter()
-    ggf = GammaGammaFitter(penalizer_coef=0.0)
-    ggf.fit(x[repeat], m[repeat])
-    gg_seconds = time.perf_counter() - started
+    bg_seconds = gg_seconds = float("inf")
+    for _ in range(REPEAT):  # best of three: the machine is shared
+        started = time.perf_counter()
+        bgf = BetaGeoFitter(penalizer_coef=0.0)
+        bgf.fit(x, t_x, T)
+        bg_seconds = min(bg_seconds, time.perf_counter() - started)
+        started = time.perf_counter()
+        ggf = GammaGammaFitter(penalizer_coef=0.0)
+        ggf.fit(x[repeat], m[repeat])
+        gg_seconds = min(gg_seconds, time.perf_counter() - started)
     started = time.perf_counter()
     p_alive = bgf.conditional_probability_alive(x, t_x, T)
     expected = bgf.conditional_expected_number_of_purchases_up_to_time(52.0, x, t_x, T)

@@ -205,9 +205,29 @@ def conditional_expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndar
     x, t_x, T = _as_arrays(x, t_x, T)
     t = np.asarray(t, dtype=float)
     z = t / (alpha + T + t)
-    tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    tail = np.exp((a - 1) * np.log1p(-z)) * _hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     expected = (a + b + x - 1) / (a - 1) * (1 - tail)
     return expected * probability_alive(params, x, t_x, T)
+
+
+def _hyp2f1(p1, p2, c, z) -> np.ndarray:
+    """scipy's ₂F₁, with the plain power series where scipy gives up (it returns ±inf for
+    some large c and z near 1, e.g. ₂F₁(1, −0.5; 99.5; 0.906), although the series converges
+    there: z < 1 and c > 0)."""
+    p1, p2, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (p1, p2, c, z)))
+    result = np.array(hyp2f1(p1, p2, c, z), dtype=float)
+    bad = ~np.isfinite(result)
+    if bad.any():
+        a_, b_, c_, z_ = p1[bad], p2[bad], c[bad], z[bad]
+        term = np.ones_like(z_)
+        total = np.ones_like(z_)
+        for k in range(100_000):
+            term = term * (a_ + k) * (b_ + k) / ((c_ + k) * (k + 1)) * z_
+            total = total + term
+            if np.all(np.abs(term) <= 1e-16 * np.abs(total)):
+                break
+        result[bad] = total
+    return result if result.ndim else float(result)
 
 
 def expected_purchases_new_customer(params: BgNbdParams, t) -> np.ndarray:

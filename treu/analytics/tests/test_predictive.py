@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from scipy.special import hyp2f1
 
 from treu.analytics.predictive import bgnbd, clv, gamma_gamma
@@ -89,9 +91,7 @@ def test_the_analytic_gradient_matches_finite_differences(cdnow):
         assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-9)
     repeat = x > 0
     xs, ms = x[repeat], m[repeat] / m[repeat].mean()
-    xu, ix = np.unique(xs, return_inverse=True)
-    w = np.full(xs.size, 1 / xs.size)
-    args = (xu, ix, xs, np.log(ms), ms, w, 0.01)
+    args = (gamma_gamma._Data(xs, ms, np.ones_like(xs)), 0.01)
     point = np.log([5.0, 3.0, 0.5])
     _, grad = gamma_gamma._objective(point, *args)
     for i in range(3):
@@ -216,3 +216,33 @@ def test_discounted_clv_without_discount_is_spend_times_expected_purchases():
     )  # fmt: skip
     assert spend * purchases / 1.10 < discounted < undiscounted
     assert clv.monthly_rate(0.10) == pytest.approx(1.10 ** (1 / 12) - 1)
+
+
+positive = st.floats(min_value=0.05, max_value=20, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    r=positive,
+    alpha=positive,
+    a=st.floats(min_value=0.1, max_value=5).filter(lambda v: abs(v - 1) > 1e-3),
+    b=positive,
+    x=st.integers(min_value=0, max_value=300),
+    recency=st.floats(min_value=0, max_value=1),
+    T=st.floats(min_value=0.5, max_value=300),
+    t=st.floats(min_value=0.1, max_value=104),
+)
+# scipy's hyp2f1 returns inf for this one (c = 99.5, z = 0.906): the series fallback.
+@example(r=0.5, alpha=0.125, a=0.5, b=2.0, x=98, recency=0.0, T=0.5, t=3.0)
+def test_predictions_are_probabilities_and_grow_with_the_horizon(r, alpha, a, b, x, recency, T, t):
+    params = BgNbdParams(r, alpha, a, b)
+    t_x = recency * T if x else 0.0
+    if x and t_x == 0:
+        t_x = T
+    p_alive = bgnbd.probability_alive(params, x, t_x, T)
+    assert 0 <= p_alive <= 1
+    shorter = bgnbd.conditional_expected_purchases(params, t, x, t_x, T)
+    longer = bgnbd.conditional_expected_purchases(params, 2 * t, x, t_x, T)
+    assert np.isfinite(shorter) and np.isfinite(longer)
+    assert -1e-9 <= shorter <= longer * (1 + 1e-9) + 1e-12
+    assert np.isfinite(bgnbd.log_likelihood_terms(params, x, t_x, T))
