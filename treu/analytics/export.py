@@ -136,6 +136,7 @@ def customer_table(figures) -> tuple[list[str], Iterator[list[str]]]:
         _("Customer number"), _("Name"), _("First order"), _("Last order"), _("Orders"),
         _("Revenue (€)"), "R", "F", "M", _("Segment"), _("P(alive)"),
         _("Expected purchases (365 days)"), _("Predicted 12-month value (€)"), _("Churn risk"),
+        _("Expected next order"),
     ]  # fmt: skip
     risks = dict(ChurnRisk.choices)
 
@@ -150,6 +151,7 @@ def customer_table(figures) -> tuple[list[str], Iterator[list[str]]]:
                 str(f.get_segment_display()), _decimal(f.p_alive, 3),
                 _decimal(f.expected_365, 2), _euro(f.predicted_clv_cents),
                 str(risks.get(f.churn_risk, "")),
+                f"{f.next_order_on:%Y-%m-%d}" if f.next_order_on else "",
             ]  # fmt: skip
 
     return header, rows()

@@ -710,6 +710,7 @@ def _with_predictions(qs: QuerySet) -> QuerySet:
         predicted_clv_cents=Subquery(row.values("clv_cents")[:1]),
         expected_365=Subquery(row.values("expected_365")[:1]),
         churn_risk=Subquery(row.values("churn_risk")[:1]),
+        next_order_on=Subquery(row.values("next_order_on")[:1]),
     )
 
 

@@ -107,6 +107,7 @@ def test_the_customer_csv_carries_the_predictions(client_of, owner, forecast):
     text = b"".join(response.streaming_content).decode()
     header, *rows = text.strip().splitlines()
     assert "P(aktiv)" in header and "Abwanderungsrisiko" in header
+    assert header.endswith("Erwartete nächste Bestellung")
     low = CustomerPrediction.objects.filter(churn_risk=ChurnRisk.LOW)
     assert len(rows) == low.count()
     assert all(";niedrig" in row for row in rows)
