@@ -156,6 +156,8 @@ def report(args, ours: dict, theirs: dict) -> int:
         f"{theirs['gamma_gamma_seconds'] / ours['gamma_gamma_seconds']:.1f}×)"
     )
     print(f"parameters equal to 3 significant digits: {'yes' if same else 'NO'}")
+    for name, (median, p95, queries) in ours["pages"].items():
+        print(f"{name}: median {median:.0f} ms, p95 {p95:.0f} ms, {queries} queries")
     print(f"machine load average (1/5/15 min): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     if not same:
         ok = False
@@ -281,6 +283,52 @@ def _insert_orders(rows: list[tuple]) -> None:
         )
 
 
+def _pages(args, runs: int = 20) -> dict:
+    """The forecast page and the churn-risk drill-downs as the owner: median, p95, queries."""
+    import statistics
+
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.urls import reverse
+
+    from treu.core.roles import OWNER
+
+    owner, _ = User.objects.get_or_create(username="bench-owner")
+    owner.groups.add(Group.objects.get(name=OWNER.group_name))
+    client = Client()
+    client.force_login(owner)
+    plain_static = override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    )
+    plain_static.enable()
+    drill = reverse("analytics:customers")
+    pages = {}
+    for name, url in (
+        ("forecast", reverse("analytics:prediction")),
+        ("drill very high", f"{drill}?metric=churn&band=very_high"),
+        ("drill one-time", f"{drill}?metric=churn&band=one_time"),
+        ("drill segment", f"{drill}?metric=segment&segment=at_risk"),
+    ):
+        client.get(url, HTTP_HOST="localhost", secure=True)
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, HTTP_HOST="localhost", secure=True)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.status_code
+        samples.sort()
+        p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+        pages[name] = (statistics.median(samples), p95, len(queries))
+    return pages
+
+
 def _peak_mib() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -326,9 +374,11 @@ def measure(args) -> int:
         started = time.perf_counter()
         spend = gamma_gamma.fit(x[usable], m[usable])
         gg_seconds = min(gg_seconds, time.perf_counter() - started)
+    pages = _pages(args)
     print(
         json.dumps(
             {
+                "pages": pages,
                 "best": min(times),
                 "worst": max(times),
                 "peak_mib": peak,
