@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from urllib.parse import urlencode
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -557,7 +557,9 @@ class Drill:
     title: str
     month: int | None
     period: int
-    figures: QuerySet  # CustomerFigures with their customer, biggest revenue first
+    # CustomerFigures with their customer and predictions, biggest revenue first (a churn
+    # band: ChurnBandFigures, the most valuable first)
+    figures: QuerySet | ChurnBandFigures
 
     @property
     def start(self) -> date | None:
@@ -685,21 +687,50 @@ def drill(params) -> Drill:
         band = params.get("band")
         if band not in ChurnRisk.values:
             raise DrillError(band)
-        qs = qs.filter(customer_id__in=customers_at_churn_risk(band))
+        return Drill(metric, str(TITLES[metric]), None, 1, ChurnBandFigures(band))
     else:
         month = parse_month(params.get("month"))
         period = _int(params.get("period", 1), set(PERIODS))
         qs = qs.filter(_ids(metric, m=month, p=period, params=params))
-    qs = _with_predictions(qs)
-    # At risk: the most valuable first (whom to win back); elsewhere the biggest spenders.
-    order = [F("predicted_clv_cents").desc(nulls_last=True)] if metric == "churn" else []
     return Drill(
         metric=metric,
         title=str(TITLES[metric]),
         month=month,
         period=period,
-        figures=qs.order_by(*order, "-revenue_cents", "customer_id"),
+        figures=_with_predictions(qs).order_by("-revenue_cents", "customer_id"),
     )
+
+
+class ChurnBandFigures:
+    """The customers of a churn-risk band for the paginator and the CSV, the most valuable
+    (predicted 12-month value) first: the order comes from the prediction index
+    (churn_risk, −clv_cents), then one query fetches the page's figures. Sorting the figures
+    by a per-row prediction instead cost half a second for a band of 40,000 customers."""
+
+    def __init__(self, band: str) -> None:
+        self.predictions = CustomerPrediction.objects.filter(churn_risk=band).order_by(
+            "-clv_cents", "customer_id"
+        )
+
+    def count(self) -> int:
+        return self.predictions.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        ids = list(self.predictions.values_list("customer_id", flat=True)[key])
+        figures = CustomerFigures.objects.select_related("customer").filter(customer_id__in=ids)
+        by_id = {f.customer_id: f for f in _with_predictions(figures)}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def iterator(self, chunk_size: int = 2000):
+        start = 0
+        while chunk := self[start : start + chunk_size]:
+            yield from chunk
+            start += chunk_size
 
 
 def _with_predictions(qs: QuerySet) -> QuerySet:
