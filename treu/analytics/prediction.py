@@ -231,7 +231,7 @@ def _run_first_day(now: datetime) -> int | None:
 
 
 def _problem(code: str, **values) -> dict:
-    return {"code": code, **{k: v for k, v in values.items()}}
+    return {"code": code, **values}
 
 
 def _data_problems(fit: PredictionFit) -> list[dict]:
