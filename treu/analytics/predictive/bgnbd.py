@@ -155,7 +155,8 @@ def fit(x, t_x, T, *, weights=None, penalizer: float = 0.0) -> BgNbdFit:
     weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     scale = 1.0 / T.max() if T.max() > 0 else 1.0
     data = _Data(x, t_x * scale, T * scale, weights)
-    result = minimise_log_params(_objective, np.full(4, 0.1), (data, penalizer), names=NAMES)
+    start = _start(x, t_x * scale, T * scale, weights, penalizer)
+    result = minimise_log_params(_objective, start, (data, penalizer), names=NAMES)
     r, alpha, a, b = np.exp(result.log_params)
     params = BgNbdParams(float(r), float(alpha / scale), float(a), float(b))
     return BgNbdFit(
@@ -169,6 +170,23 @@ def fit(x, t_x, T, *, weights=None, penalizer: float = 0.0) -> BgNbdFit:
         message=result.message,
         standard_errors=_errors(params.as_tuple(), result, (data, penalizer), weights.sum()),
     )
+
+
+WARM_START_ABOVE = 50_000
+WARM_START_SAMPLE = 5_000
+
+
+def _start(x, t_x, T, weights, penalizer) -> np.ndarray:
+    """Where the search starts: ln θ = 0.1 (θ ≈ 1.1 on the scaled time, as `lifetimes`), or,
+    for many customers, the optimum of a fixed random sample of 5,000 of them: it costs
+    about one evaluation on all customers and saves about a third of them."""
+    start = np.full(4, 0.1)
+    if x.size <= WARM_START_ABOVE:
+        return start
+    sample = np.random.default_rng(0).choice(x.size, WARM_START_SAMPLE, replace=False)
+    data = _Data(x[sample], t_x[sample], T[sample], weights[sample])
+    first = minimise_log_params(_objective, start, (data, penalizer), names=NAMES)
+    return first.log_params if first.converged and not first.at_bound else start
 
 
 def _errors(values, result, args, customers) -> tuple[float, ...] | None:

@@ -246,3 +246,14 @@ def test_predictions_are_probabilities_and_grow_with_the_horizon(r, alpha, a, b,
     assert np.isfinite(shorter) and np.isfinite(longer)
     assert -1e-9 <= shorter <= longer * (1 + 1e-9) + 1e-12
     assert np.isfinite(bgnbd.log_likelihood_terms(params, x, t_x, T))
+
+
+def test_a_warm_start_from_a_sample_reaches_the_same_optimum(monkeypatch):
+    monkeypatch.setattr(bgnbd, "WARM_START_ABOVE", 10_000)
+    rng = np.random.default_rng(99)
+    x, t_x, T = bgnbd.simulate(rng, CDNOW, rng.uniform(10, 150, 12_000))
+    warm = bgnbd.fit(x, t_x, T)  # 12,000 customers: above the (lowered) threshold
+    monkeypatch.setattr(bgnbd, "WARM_START_ABOVE", 10**9)
+    cold = bgnbd.fit(x, t_x, T)
+    assert warm.ok and cold.ok
+    np.testing.assert_allclose(warm.params.as_tuple(), cold.params.as_tuple(), rtol=1e-5)
