@@ -223,9 +223,26 @@ def conditional_expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndar
     x, t_x, T = _as_arrays(x, t_x, T)
     t = np.asarray(t, dtype=float)
     z = t / (alpha + T + t)
-    tail = np.exp((a - 1) * np.log1p(-z)) * _hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    expected = (a + b + x - 1) / (a - 1) * (1 - tail)
+    weight = np.exp((a - 1) * np.log1p(-z))
+    expected = _c_times_complement(a + b + x - 1, weight, a + b - 1 - r, a - 1, z) / (a - 1)
     return expected * probability_alive(params, x, t_x, T)
+
+
+def _c_times_complement(c, weight, p1, p2, z) -> np.ndarray:
+    """c · (1 − weight · ₂F₁(p1, p2; c; z)), also where c = 0 (x = 0 and a + b = 1): ₂F₁ has
+    a pole there that c cancels; the limit is −weight · p1 p2 z ₂F₁(p1+1, p2+1; 2; z)."""
+    c, weight, p1, p2, z = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (c, weight, p1, p2, z))
+    )
+    result = np.empty(c.shape)
+    pole = np.abs(c) < 1e-12
+    ok = ~pole
+    if ok.any():
+        result[ok] = c[ok] * (1 - weight[ok] * _hyp2f1(p1[ok], p2[ok], c[ok], z[ok]))
+    if pole.any():
+        limit = p1[pole] * p2[pole] * z[pole] * _hyp2f1(p1[pole] + 1, p2[pole] + 1, 2.0, z[pole])
+        result[pole] = -weight[pole] * limit
+    return result if result.ndim else float(result)
 
 
 def _hyp2f1(p1, p2, c, z) -> np.ndarray:
@@ -235,6 +252,9 @@ def _hyp2f1(p1, p2, c, z) -> np.ndarray:
     p1, p2, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (p1, p2, c, z)))
     result = np.array(hyp2f1(p1, p2, c, z), dtype=float)
     bad = ~np.isfinite(result)
+    if result.ndim == 0:
+        result = result.reshape(1)
+        p1, p2, c, z, bad = (np.reshape(v, 1) for v in (p1, p2, c, z, bad))
     if bad.any():
         a_, b_, c_, z_ = p1[bad], p2[bad], c[bad], z[bad]
         term = np.ones_like(z_)
@@ -245,19 +265,18 @@ def _hyp2f1(p1, p2, c, z) -> np.ndarray:
             if np.all(np.abs(term) <= 1e-16 * np.abs(total)):
                 break
         result[bad] = total
-    return result if result.ndim else float(result)
+    return result
 
 
 def expected_purchases_new_customer(params: BgNbdParams, t) -> np.ndarray:
     """E[X(t)] for a customer just acquired (paper, eq. 9)."""
     r, alpha, a, b = params.as_tuple()
     t = np.asarray(t, dtype=float)
+    if abs(a - 1) < 1e-9:  # removable singularity of the closed form
+        a = 1 + 1e-9
     z = t / (alpha + t)
-    return (
-        (a + b - 1)
-        / (a - 1)
-        * (1 - np.exp(r * np.log(alpha / (alpha + t))) * hyp2f1(r, b, a + b - 1, z))
-    )
+    weight = np.exp(r * np.log(alpha / (alpha + t)))
+    return _c_times_complement(a + b - 1, weight, r, b, z) / (a - 1)
 
 
 def time_to_expected_purchases(

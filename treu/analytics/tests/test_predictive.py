@@ -234,6 +234,8 @@ positive = st.floats(min_value=0.05, max_value=20, allow_nan=False)
 )
 # scipy's hyp2f1 returns inf for this one (c = 99.5, z = 0.906): the series fallback.
 @example(r=0.5, alpha=0.125, a=0.5, b=2.0, x=98, recency=0.0, T=0.5, t=3.0)
+# x = 0 and a + b = 1: ₂F₁'s third parameter is 0, a pole the prefactor cancels.
+@example(r=1.0, alpha=1.0, a=0.5, b=0.5, x=0, recency=0.0, T=1.0, t=1.0)
 def test_predictions_are_probabilities_and_grow_with_the_horizon(r, alpha, a, b, x, recency, T, t):
     params = BgNbdParams(r, alpha, a, b)
     t_x = recency * T if x else 0.0
@@ -246,6 +248,7 @@ def test_predictions_are_probabilities_and_grow_with_the_horizon(r, alpha, a, b,
     assert np.isfinite(shorter) and np.isfinite(longer)
     assert -1e-9 <= shorter <= longer * (1 + 1e-9) + 1e-12
     assert np.isfinite(bgnbd.log_likelihood_terms(params, x, t_x, T))
+    assert 0 <= bgnbd.expected_purchases_new_customer(params, t) < np.inf
 
 
 def test_a_warm_start_from_a_sample_reaches_the_same_optimum(monkeypatch):
