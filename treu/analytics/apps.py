@@ -24,6 +24,7 @@ class AnalyticsConfig(AppConfig):
             "analytics.CustomerMonth",
             "analytics.ActivitySpell",
             "analytics.CustomerProduct",
+            "analytics.CustomerPrediction",
         ):
             register_merge_handler(label, services.delete_customer_figures)
         register_step(
