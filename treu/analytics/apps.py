@@ -30,6 +30,18 @@ class AnalyticsConfig(AppConfig):
         register_step(
             DemoStep("analytics", reset=services.reset_for_demo, finish=services.compute_for_demo)
         )
+        from treu.analytics.panels import customer_value_panel
+
+        panels.register(
+            "customer",
+            panels.Panel(
+                "analytics-value",
+                "analytics/_customer_value.html",
+                customer_value_panel,
+                "analytics.view_analytics",
+                order=15,
+            ),
+        )
         panels.register(
             "customer",
             panels.Panel(
