@@ -443,6 +443,9 @@ def withdraw_consent(
         "withdrawn_at": now,
         "token_hash": "",
         "token_expires_at": None,
+        # The permission to measure opens ends with the permission it belongs to; a new
+        # sign-up starts without it again.
+        "tracking": False,
     }
     if consent is None:
         consent = _new_consent(

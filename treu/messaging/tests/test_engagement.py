@@ -176,3 +176,10 @@ def test_clicks_and_opens_are_exported_and_erased_with_the_customer(anna):
     assert exported["messaging.OutboundMessage"][0]["delivery_status"] == ""
     privacy.erase_customer(anna)
     assert not MessageEvent.objects.exists() and not OutboundMessage.objects.exists()
+
+
+def test_unsubscribing_ends_the_permission_to_measure_opens(anna, anna_active):  # noqa: F811
+    services.update_preferences(customer=anna, topics=[], frequency="all", tracking=True)
+    services.withdraw_consent(customer=anna, method="link")
+    assert not Consent.objects.get(customer=anna).tracking
+    assert services.customers_allowing_open_tracking([anna.pk]) == set()
