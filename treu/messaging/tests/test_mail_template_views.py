@@ -57,10 +57,14 @@ def test_marketing_and_the_owner_manage_templates_others_do_not(
         client = client_of(user)
         body = client.get(reverse("messaging:template_list")).content.decode()
         assert "Frühling" in body and "Willkommen" in body  # a German default
-        assert "E-Mail-Vorlagen" in body  # the navigation entry
+        overview = client.get(reverse("backoffice:overview")).content.decode()
+        assert reverse("messaging:template_list") in overview  # the navigation entry
         assert client.get(reverse("messaging:template_edit", args=[template.pk])).status_code == 200
     for user in (agent, cashier, outsider):
         client = client_of(user)
+        if user is agent:
+            overview = client.get(reverse("backoffice:overview")).content.decode()
+            assert reverse("messaging:template_list") not in overview
         assert client.get(reverse("messaging:template_list")).status_code == 403
         assert (
             client.get(reverse("messaging:template_preview", args=[template.pk])).status_code == 403

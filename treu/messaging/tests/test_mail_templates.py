@@ -112,6 +112,7 @@ def test_it_refuses_a_syntax_error_in_the_subject():
         ("{% url 'backoffice:login' %}", "„{% url %}“"),
         ("{{ vorname|safe }}", "„safe“"),
         ("{{ vorname.__class__ }}", "Unterstrich"),
+        ("{{ punkte|stringformat:'0999999999d' }}", "„stringformat“"),
     ],
 )
 def test_the_sandbox_refuses_tags_and_filters_that_reach_beyond_the_context(source, reason):
