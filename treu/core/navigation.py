@@ -9,8 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from django.utils.functional import Promise
+
+# The sections of the navigation in their order, each with its heading ("main": none).
+SECTIONS: dict[str, Promise | str] = {
+    "main": "",
+    "loyalty": _("Loyalty programme"),
+    "messaging": _("Messaging"),
+    "system": _("System"),
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,10 @@ class NavItem:
     order: int = 100
     section: str = "main"
 
+    @property
+    def section_label(self) -> Promise | str:
+        return SECTIONS.get(self.section, "")
+
 
 _items: dict[str, NavItem] = {}
 
@@ -32,4 +46,8 @@ def register(item: NavItem) -> None:
 
 def items_for(user) -> list[NavItem]:
     visible = [i for i in _items.values() if i.permission is None or user.has_perm(i.permission)]
-    return sorted(visible, key=lambda i: (i.order, i.key))
+    sections = list(SECTIONS)
+    return sorted(
+        visible,
+        key=lambda i: (sections.index(i.section) if i.section in sections else 0, i.order, i.key),
+    )

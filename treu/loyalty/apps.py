@@ -111,7 +111,12 @@ class LoyaltyConfig(AppConfig):
         register_step(DemoStep("loyalty", chunk=demo.chunk, reset=demo.reset))
         navigation.register(
             navigation.NavItem(
-                "loyalty", _("Loyalty"), "loyalty:member_list", "loyalty.view_member", 50
+                "loyalty",
+                _("Members"),
+                "loyalty:member_list",
+                "loyalty.view_member",
+                50,
+                section="loyalty",
             )
         )
         navigation.register(
@@ -121,6 +126,7 @@ class LoyaltyConfig(AppConfig):
                 "loyalty:stamp_card_types",
                 "loyalty.view_stampcardtype",
                 51,
+                section="loyalty",
             )
         )
         navigation.register(
@@ -130,6 +136,7 @@ class LoyaltyConfig(AppConfig):
                 "loyalty:stamp_voucher_redeem",
                 "loyalty.redeem_stampvoucher",
                 52,
+                section="loyalty",
             )
         )
         navigation.register(
@@ -142,6 +149,7 @@ class LoyaltyConfig(AppConfig):
                 "loyalty:purchase_rules",
                 "loyalty.view_purchaserule",
                 54,
+                section="loyalty",
             )
         )
         navigation.register(
@@ -151,6 +159,7 @@ class LoyaltyConfig(AppConfig):
                 "loyalty:action_rules",
                 "loyalty.view_actionrule",
                 55,
+                section="loyalty",
             )
         )
         navigation.register(
@@ -160,5 +169,6 @@ class LoyaltyConfig(AppConfig):
                 "loyalty:kpis",
                 "loyalty.view_programsettings",
                 53,
+                section="loyalty",
             )
         )

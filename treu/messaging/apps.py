@@ -84,6 +84,7 @@ class MessagingConfig(AppConfig):
                 "messaging:consent_overview",
                 "messaging.view_consent",
                 60,
+                section="messaging",
             )
         )
         navigation.register(

@@ -40,5 +40,6 @@ def ready() -> None:
             "messaging:segment_list",
             "messaging.view_segment",
             61,
+            section="messaging",
         )
     )

@@ -33,5 +33,6 @@ def ready() -> None:
             "messaging:template_list",
             "messaging.view_mailtemplate",
             62,
+            section="messaging",
         )
     )
