@@ -1,4 +1,5 @@
-"""Benchmark: the analytics recompute (KPIs, 36-month cohorts, RFM) on the demo shop.
+"""Benchmark: the analytics recompute (KPIs, 36-month cohorts, RFM, the BG/NBD and Gamma-Gamma
+fit and predictions) on the demo shop.
 
     .venv/bin/python bench/bench_analytics.py                      # 10,000 customers, fresh SQLite
     .venv/bin/python bench/bench_analytics.py --customers 200000   # about 1,000,000 orders

@@ -24,10 +24,23 @@ class AnalyticsConfig(AppConfig):
             "analytics.CustomerMonth",
             "analytics.ActivitySpell",
             "analytics.CustomerProduct",
+            "analytics.CustomerPrediction",
         ):
             register_merge_handler(label, services.delete_customer_figures)
         register_step(
             DemoStep("analytics", reset=services.reset_for_demo, finish=services.compute_for_demo)
+        )
+        from treu.analytics.panels import customer_value_panel
+
+        panels.register(
+            "customer",
+            panels.Panel(
+                "analytics-value",
+                "analytics/_customer_value.html",
+                customer_value_panel,
+                "analytics.view_analytics",
+                order=15,
+            ),
         )
         panels.register(
             "customer",

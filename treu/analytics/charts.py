@@ -92,3 +92,28 @@ def dashboard_charts(d: Dashboard) -> dict[str, TrendChart]:
             fmt=_eur,
         ),
     }
+
+
+def calibration_chart(rows: list[dict]) -> TrendChart:
+    """The holdout check: per number of purchases before the cut-off, the mean purchases
+    the model predicted for the hidden months and the mean the customers really made."""
+    return trend_chart(
+        title=_("Predicted and actual purchases in the holdout period"),
+        description=_(
+            "Customers grouped by their repeat purchases before the cut-off (7+ = seven or "
+            "more). For each group: the repeat purchases per customer the model, fitted "
+            "without the last months, predicted for those months, and what the customers "
+            "really bought. The closer the lines, the better the model fits your shop."
+        ),
+        labels=[row["label"] for row in rows],
+        series=[
+            (_("Predicted"), "line", [row["predicted"] for row in rows]),
+            (_("Actual"), "line", [row["actual"] for row in rows]),
+        ],
+        fmt=_decimal,
+        axis=_("Repeat purchases before the cut-off"),
+    )
+
+
+def _decimal(value) -> str:
+    return f"{value:.2f}".replace(".", ",")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from treu.analytics import selectors
+from treu.analytics.models import ChurnRisk
 
 
 def _number(value, decimals: int = 1) -> str:
@@ -23,6 +24,10 @@ def _number(value, decimals: int = 1) -> str:
 
 def _rate(value: Fraction | None) -> str:
     return _number(value * 100 if value is not None else None)
+
+
+def _decimal(value: float | None, places: int) -> str:
+    return "" if value is None else f"{value:.{places}f}".replace(".", ",")
 
 
 def _euro(cents: int | None) -> str:
@@ -129,8 +134,11 @@ def grid_table(overview: selectors.RfmOverview) -> tuple[list[str], list[list[st
 def customer_table(figures) -> tuple[list[str], Iterator[list[str]]]:
     header = [
         _("Customer number"), _("Name"), _("First order"), _("Last order"), _("Orders"),
-        _("Revenue (€)"), "R", "F", "M", _("Segment"),
+        _("Revenue (€)"), "R", "F", "M", _("Segment"), _("P(alive)"),
+        _("Expected purchases (365 days)"), _("Predicted 12-month value (€)"), _("Churn risk"),
+        _("Expected next order"),
     ]  # fmt: skip
+    risks = dict(ChurnRisk.choices)
 
     def rows():
         for f in figures.iterator(chunk_size=2000):
@@ -140,7 +148,10 @@ def customer_table(figures) -> tuple[list[str], Iterator[list[str]]]:
                 c.display_number, c.full_name, f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}",
                 str(f.orders), _euro(f.revenue_cents),
                 str(f.recency_score), str(f.frequency_score), str(f.monetary_score),
-                str(f.get_segment_display()),
+                str(f.get_segment_display()), _decimal(f.p_alive, 3),
+                _decimal(f.expected_365, 2), _euro(f.predicted_clv_cents),
+                str(risks.get(f.churn_risk, "")),
+                f"{f.next_order_on:%Y-%m-%d}" if f.next_order_on else "",
             ]  # fmt: skip
 
     return header, rows()

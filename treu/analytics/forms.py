@@ -32,6 +32,16 @@ class SettingsForm(forms.Form):
         required=False,
         help_text=_("In the first days of a month the owners get last month's report by email."),
     )
+    clv_discount_pct = forms.IntegerField(
+        label=_("Discount rate for the predicted customer value (% a year)"),
+        min_value=0,
+        max_value=50,
+        required=False,  # empty: the rate stays as it is
+        help_text=_(
+            "Money expected in a year is worth less today. A rate of 10 is a common "
+            "choice; 0 sums the expected revenue without discounting."
+        ),
+    )
 
     def clean_target_clv(self) -> int:
         try:
@@ -52,6 +62,7 @@ class SettingsForm(forms.Form):
             "target_nps": settings.target_nps,
             "industry": settings.industry,
             "monthly_report": settings.monthly_report,
+            "clv_discount_pct": settings.clv_discount_pct,
         }
 
 

@@ -95,6 +95,15 @@ class AnalyticsSettings(models.Model):
         default=True,
         help_text=_("In the first days of a month the owners get last month's report by email."),
     )
+    clv_discount_pct = models.PositiveSmallIntegerField(
+        _("discount rate for the predicted customer value (% a year)"),
+        default=10,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "Money expected later is worth less today: each month of the predicted 12-month "
+            "value is discounted at the monthly equivalent of this yearly rate."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -627,6 +636,13 @@ class Experiment(models.Model):
 
 # The recommendations' tables live in their own module (and migration); Django finds models
 # through this one.
+# The predictive tables (BG/NBD, Gamma-Gamma) live in their own module.
+from treu.analytics.prediction_models import (  # noqa: E402, F401
+    ChurnRisk,
+    CustomerPrediction,
+    FitStatus,
+    PredictionFit,
+)
 from treu.analytics.recommendations.models import (  # noqa: E402, F401
     BestSeller,
     CustomerProduct,

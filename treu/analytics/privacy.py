@@ -9,10 +9,12 @@ from treu.analytics.models import (
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerPrediction,
     CustomerProduct,
     CustomerTotals,
     Experiment,
     PeriodFigures,
+    PredictionFit,
     ProductReorder,
     RecomputeRun,
     RelatedProduct,
@@ -71,9 +73,24 @@ privacy.register(
     erasure=privacy.Erasure.DELETE,
     retention=RETENTION,
 )
+privacy.register(
+    CustomerPrediction,
+    customer="customer",
+    fields=["p_alive", "expected_90", "expected_365", "next_order_on", "clv_cents", "churn_risk"],
+    erasure=privacy.Erasure.DELETE,
+    retention=RETENTION,
+)
 for model in (RelatedProduct, ProductReorder, BestSeller):
     privacy.not_personal(model, reason="Counts per product over all customers, about no person.")
-for model in (AnalyticsSettings, PeriodFigures, CohortCell, SegmentFigures, SegmentMove, RfmCell):
+for model in (
+    AnalyticsSettings,
+    PeriodFigures,
+    CohortCell,
+    SegmentFigures,
+    SegmentMove,
+    RfmCell,
+    PredictionFit,
+):
     privacy.not_personal(model, reason="Shop-wide settings and counts, about no single person.")
 privacy.not_personal(RecomputeRun, reason="When the figures were computed and by which staff user.")
 privacy.not_personal(ReportMail, reason="When the monthly report went to which staff addresses.")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from urllib.parse import urlencode
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -21,11 +21,14 @@ from treu.analytics import metrics, rfm
 from treu.analytics.models import (
     ActivitySpell,
     AnalyticsSettings,
+    ChurnRisk,
     CohortCell,
     CustomerFigures,
     CustomerMonth,
+    CustomerPrediction,
     Experiment,
     PeriodFigures,
+    PredictionFit,
     RecomputeRun,
     RfmCell,
     RunStatus,
@@ -552,7 +555,9 @@ class Drill:
     title: str
     month: int | None
     period: int
-    figures: QuerySet  # CustomerFigures with their customer, biggest revenue first
+    # CustomerFigures with their customer and predictions, biggest revenue first (a churn
+    # band: ChurnBandFigures, the most valuable first)
+    figures: QuerySet | ChurnBandFigures
 
     @property
     def start(self) -> date | None:
@@ -658,6 +663,7 @@ TITLES = {
     "segment": _("RFM segment"),
     "move": _("Moved between RFM segments in the last complete month"),
     "rfm": _("RFM cell"),
+    "churn": _("Churn risk (predicted)"),
 }
 
 
@@ -682,6 +688,11 @@ def drill(params) -> Drill:
             recency_score=_int(params.get("r"), range(1, 6)),
             fm_score=_int(params.get("fm"), range(1, 6)),
         )
+    elif metric == "churn":
+        band = params.get("band")
+        if band not in ChurnRisk.values:
+            raise DrillError(band)
+        return Drill(metric, str(TITLES[metric]), None, 1, ChurnBandFigures(band))
     else:
         month = parse_month(params.get("month"))
         period = _int(params.get("period", 1), set(PERIODS))
@@ -691,7 +702,51 @@ def drill(params) -> Drill:
         title=str(TITLES[metric]),
         month=month,
         period=period,
-        figures=qs.order_by("-revenue_cents", "customer_id"),
+        figures=_with_predictions(qs).order_by("-revenue_cents", "customer_id"),
+    )
+
+
+class ChurnBandFigures:
+    """The customers of a churn-risk band for the paginator and the CSV, the most valuable
+    (predicted 12-month value) first: the order comes from the prediction index
+    (churn_risk, −clv_cents), then one query fetches the page's figures. Sorting the figures
+    by a per-row prediction instead cost half a second for a band of 40,000 customers."""
+
+    def __init__(self, band: str) -> None:
+        self.predictions = CustomerPrediction.objects.filter(churn_risk=band).order_by(
+            "-clv_cents", "customer_id"
+        )
+
+    def count(self) -> int:
+        return self.predictions.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        ids = list(self.predictions.values_list("customer_id", flat=True)[key])
+        figures = CustomerFigures.objects.select_related("customer").filter(customer_id__in=ids)
+        by_id = {f.customer_id: f for f in _with_predictions(figures)}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def iterator(self, chunk_size: int = 2000):
+        start = 0
+        while chunk := self[start : start + chunk_size]:
+            yield from chunk
+            start += chunk_size
+
+
+def _with_predictions(qs: QuerySet) -> QuerySet:
+    """The customer's predictions beside their figures (primary-key lookups per row shown)."""
+    row = CustomerPrediction.objects.filter(customer_id=OuterRef("customer_id"))
+    return qs.annotate(
+        p_alive=Subquery(row.values("p_alive")[:1]),
+        predicted_clv_cents=Subquery(row.values("clv_cents")[:1]),
+        expected_365=Subquery(row.values("expected_365")[:1]),
+        churn_risk=Subquery(row.values("churn_risk")[:1]),
+        next_order_on=Subquery(row.values("next_order_on")[:1]),
     )
 
 
@@ -776,3 +831,79 @@ from treu.analytics.recommendations.selectors import (  # noqa: E402, F401
     related_products,
     reorder_interval,
 )
+
+# -- Predicted customer value and churn risk -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandRow:
+    band: ChurnRisk
+    customers: int
+    clv_cents: int | None
+    expected_365: float
+    url: str
+
+    @property
+    def label(self) -> str:
+        return self.band.label
+
+
+@dataclass(frozen=True)
+class PredictionOverview:
+    fit: PredictionFit | None
+    problems: list[str]
+    bands: list[BandRow]
+    customers: int
+    clv_cents: int | None
+    expected_365: float
+    calibration: list[dict]  # {group, label, customers, predicted, actual}
+
+    @property
+    def calibration_cutoff(self) -> date | None:
+        cutoff = self.fit.calibration.get("cutoff") if self.fit else None
+        return date.fromisoformat(cutoff) if cutoff else None
+
+
+def prediction_overview(run: RecomputeRun | None) -> PredictionOverview:
+    """The fit of the last good recompute and its per-band totals: one query."""
+    from treu.analytics import prediction
+
+    fit = PredictionFit.objects.filter(run=run).first() if run is not None else None
+    if fit is None:
+        return PredictionOverview(None, [], [], 0, None, 0.0, [])
+    base = reverse("analytics:customers")
+    bands = []
+    for band in ChurnRisk:
+        n, cents, expected = fit.bands.get(band.value, (0, None, 0.0))
+        query = urlencode({"metric": "churn", "band": band.value})
+        bands.append(BandRow(band, n, cents, expected, f"{base}?{query}"))
+    values = [b.clv_cents for b in bands if b.clv_cents is not None]
+    calibration = [
+        {
+            "group": group,
+            "label": f"{group}+" if group == prediction.CALIBRATION_GROUPS else str(group),
+            "customers": n,
+            "predicted": predicted,
+            "actual": actual,
+        }
+        for group, n, predicted, actual in fit.calibration.get("rows", [])
+    ]
+    return PredictionOverview(
+        fit=fit,
+        problems=[prediction.problem_text(p) for p in fit.problems],
+        bands=bands,
+        customers=sum(b.customers for b in bands),
+        clv_cents=sum(values) if fit.has_value else None,
+        expected_365=sum(b.expected_365 for b in bands),
+        calibration=calibration,
+    )
+
+
+def customer_prediction(customer_id: int) -> CustomerPrediction | None:
+    return CustomerPrediction.objects.filter(customer_id=customer_id).first()
+
+
+def customers_at_churn_risk(band: str) -> QuerySet:
+    """Ids of the customers in a churn-risk band as of the last recompute (a subquery, like
+    `customers_in_segment`)."""
+    return CustomerPrediction.objects.filter(churn_risk=band).values("customer_id")

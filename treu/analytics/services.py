@@ -12,14 +12,16 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from treu.analytics import computation, experiments, selectors
+from treu.analytics import computation, experiments, prediction, selectors
 from treu.analytics import report as report_module
 from treu.analytics.models import (
     AnalyticsSettings,
     Experiment,
     ExperimentDecision,
     ExperimentStatus,
+    FitStatus,
     Industry,
+    PredictionFit,
     RecomputeRun,
     ReportMail,
     RunStatus,
@@ -67,6 +69,7 @@ def recompute_analytics(
     run.started_at = timezone.now()
     computed = computation.compute(now=now, window=settings.active_window_months)
     recommendations.compute(now=now)
+    _predict(run=run, now=now, settings=settings)
     seconds = time.monotonic() - started
     run.status = RunStatus.DONE
     run.finished_at = timezone.now()
@@ -79,6 +82,24 @@ def recompute_analytics(
     return RecomputeResult(
         run=run, orders=computed.orders, customers=computed.customers, seconds=seconds
     )
+
+
+def _predict(*, run: RecomputeRun, now, settings: AnalyticsSettings) -> None:
+    """BG/NBD and Gamma-Gamma (treu.analytics.prediction). In a savepoint: a model that
+    breaks must not cost the owner the descriptive figures; the run records why."""
+    try:
+        with transaction.atomic():
+            prediction.predict(run=run, now=now, discount_yearly_pct=settings.clv_discount_pct)
+    except Exception as exc:
+        log.exception("Prediction of recompute %s failed", run.pk)
+        prediction.clear()
+        PredictionFit.objects.update_or_create(
+            run=run,
+            defaults={
+                "status": FitStatus.FAILED,
+                "problems": [{"code": "no_fit", "detail": str(exc)[:500]}],
+            },
+        )
 
 
 def request_recompute(*, by=None, trigger: str = RunTrigger.BUTTON) -> RecomputeRun:
@@ -124,8 +145,10 @@ def update_settings(
     target_nps: int,
     industry: str,
     monthly_report: bool = True,
+    clv_discount_pct: int | None = None,
 ) -> AnalyticsSettings:
-    """Save the owner's settings; a new active window takes effect with the next recompute."""
+    """Save the owner's settings; a new active window or discount rate takes effect with the
+    next recompute. `clv_discount_pct` None keeps the current rate."""
     errors: dict[str, list[str]] = {}
     if not 1 <= active_window_months <= 36:
         errors["active_window_months"] = [_("Choose between 1 and 36 months.")]
@@ -141,6 +164,8 @@ def update_settings(
         errors["target_nps"] = [_("The NPS lies between −100 and 100.")]
     if industry not in Industry.values:
         errors["industry"] = [_("Unknown industry.")]
+    if clv_discount_pct is not None and not 0 <= clv_discount_pct <= 50:
+        errors["clv_discount_pct"] = [_("A yearly rate between 0 and 50 %, please.")]
     if errors:
         raise AnalyticsError(errors)
     with transaction.atomic():
@@ -152,6 +177,8 @@ def update_settings(
         settings.target_nps = target_nps
         settings.industry = industry
         settings.monthly_report = monthly_report
+        if clv_discount_pct is not None:
+            settings.clv_discount_pct = clv_discount_pct
         settings.save()
     return settings
 
@@ -162,11 +189,18 @@ def delete_customer_figures(*, survivor, duplicate) -> int:
         ActivitySpell,
         CustomerFigures,
         CustomerMonth,
+        CustomerPrediction,
         CustomerProduct,
     )
 
     deleted = 0
-    for model in (CustomerFigures, CustomerMonth, ActivitySpell, CustomerProduct):
+    for model in (
+        CustomerFigures,
+        CustomerMonth,
+        ActivitySpell,
+        CustomerProduct,
+        CustomerPrediction,
+    ):
         deleted += model.objects.filter(customer_id=duplicate.pk).delete()[0]
     return deleted
 
@@ -175,6 +209,7 @@ def reset_for_demo() -> None:
     """Demo reset: the aggregates point at customers that are about to go."""
     computation.clear()
     recommendations.clear()
+    prediction.clear()
     RecomputeRun.objects.all().delete()
 
 

@@ -7,6 +7,7 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("segments/", views.segments, name="segments"),
+    path("prediction/", views.prediction, name="prediction"),
     path("customers/", views.customers, name="customers"),
     path("next-steps/", views.next_steps, name="next_steps"),
     path("report/", views.report, name="report"),

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 from treu.analytics import advisor, export, selectors, services
 from treu.analytics import experiments as experiment_metrics
 from treu.analytics import report as report_module
-from treu.analytics.charts import dashboard_charts
+from treu.analytics.charts import calibration_chart, dashboard_charts
 from treu.analytics.forms import DecisionForm, ExperimentForm, SettingsForm
 from treu.analytics.models import Experiment, month_index, month_start
+from treu.analytics.prediction import ADVICE
 from treu.backoffice.access import staff_view
 from treu.backoffice.pagination import paginate
 
@@ -60,6 +61,15 @@ def segments(request):
 
 
 @staff_view(VIEW)
+def prediction(request):
+    runs = selectors.run_state()
+    overview = selectors.prediction_overview(runs.last_done)
+    chart = calibration_chart(overview.calibration) if overview.calibration else None
+    context = {"p": overview, "runs": runs, "chart": chart, "advice": ADVICE}
+    return render(request, "analytics/prediction.html", context)
+
+
+@staff_view(VIEW)
 def customers(request):
     try:
         drill = selectors.drill(request.GET)
@@ -87,8 +97,12 @@ def settings_view(request):
                 target_nps=data["target_nps"],
                 industry=data["industry"],
                 monthly_report=data["monthly_report"],
+                clv_discount_pct=data["clv_discount_pct"],
             )
-            if data["active_window_months"] != current.active_window_months:
+            rate = data["clv_discount_pct"]
+            if data["active_window_months"] != current.active_window_months or (
+                rate is not None and rate != current.clv_discount_pct
+            ):
                 services.request_recompute(by=request.user)
             messages.success(request, _("Settings saved."))
             return redirect("analytics:dashboard")

@@ -184,6 +184,7 @@ class TrendChart:
     series: list[Series]
     references: list[ReferenceLine]
     rows: list[tuple[str, list[str]]]  # the data as a table: (label, texts per series)
+    axis: str = ""  # what the labels along x are ("" = months)
 
     @property
     def label_y(self) -> int:
@@ -205,6 +206,7 @@ def trend_chart(
     left: int = 64,
     right: int = 12,
     max_labels: int = 12,
+    axis: str = "",
 ) -> TrendChart:
     """Months along x; `series` are (name, "line" | "bar", values) sharing one y axis from 0;
     `references` are (name, value, "target" | "benchmark") drawn across; `fmt(value)` writes
@@ -264,4 +266,5 @@ def trend_chart(
         series=drawn,
         references=refs,
         rows=rows,
+        axis=axis,
     )

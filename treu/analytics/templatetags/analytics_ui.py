@@ -42,3 +42,11 @@ def delta(value, kind: str) -> str:
         unit = pgettext("percentage points", "pp")
         return f"{sign}{_number(abs(value) * 100, 1)}\u00a0{unit}"
     return f"{sign}{percent(abs(value))}"
+
+
+@register.filter
+def churn_label(value) -> str:
+    """The churn-risk band of a prediction as its label ('' without a prediction)."""
+    from treu.analytics.models import ChurnRisk
+
+    return str(ChurnRisk(value).label) if value in ChurnRisk.values else ""

@@ -42,3 +42,34 @@ def test_owner_follows_the_retention_rate_to_a_customer(logged_in_page, live_ser
     expect(page.locator("#drill-list")).not_to_contain_text("Ben Einmal")
     page.get_by_role("link", name="Anna Treu").click()
     expect(page.locator("h1")).to_contain_text("Anna Treu")
+
+
+def test_owner_reads_the_forecast_and_follows_a_churn_band(
+    logged_in_page, live_server, owner, monkeypatch
+):
+    from playwright.sync_api import expect
+
+    from treu.analytics import prediction
+    from treu.analytics.models import ChurnRisk, CustomerPrediction
+    from treu.analytics.tests.test_prediction import NOW, simulated_shop
+
+    monkeypatch.setattr(prediction, "MIN_CUSTOMERS", 30)
+    monkeypatch.setattr(prediction, "MIN_REPEAT_CUSTOMERS", 10)
+    monkeypatch.setattr(prediction, "MIN_SPEND_CUSTOMERS", 10)
+    simulated_shop(40, seed=11)
+    services.recompute_analytics(now=NOW)
+    low = CustomerPrediction.objects.filter(churn_risk=ChurnRisk.LOW).count()
+    assert low
+
+    page = logged_in_page(owner)
+    page.get_by_role("link", name="Auswertungen").click()
+    page.get_by_role("link", name="Kundenwert-Prognose").click()
+    expect(page.locator("h1")).to_contain_text("Kundenwert-Prognose")
+    expect(page.locator("#churn-bands")).to_contain_text("niedrig")
+    expect(page.locator("#parameters")).to_contain_text("Käufe pro Jahr eines aktiven Kunden")
+    expect(page.locator("#chart-calibration-title")).to_contain_text("Prüfzeitraum")
+
+    page.locator("#churn-bands tr.risk-low a").first.click()
+    expect(page.locator("h1")).to_contain_text("Abwanderungsrisiko (Prognose)")
+    expect(page.locator("#drill-list tbody tr")).to_have_count(min(low, 50))
+    expect(page.locator("#drill-list")).to_contain_text("niedrig")

@@ -202,9 +202,9 @@ def test_the_customer_page_needs_a_fixed_number_of_queries(
     # 14 for the shell, access and the customer's own parts (customer and prefetches,
     # timeline, orders, returns, notes, duplicates); the panels: loyalty 8 (programme,
     # member, tier settings, tiers, tier row, spend, stamp cards, vouchers), consent 2
-    # (consent, topics), analytics 3 (best sellers, recommendations, run-outs): no query
-    # per order, note or event.
-    with django_assert_max_num_queries(27):
+    # (consent, topics), analytics 5 (RFM figures, forecast, best sellers,
+    # recommendations, run-outs): no query per order, note or event.
+    with django_assert_max_num_queries(29):
         client.get(reverse("customers:detail", args=[anna.pk]))
 
 
