@@ -23,6 +23,7 @@ from treu.messaging.models.outbox import (
     SuppressionReason,
 )
 from treu.messaging.models.segments import Segment, SegmentMembership
+from treu.messaging.models.templates import MailTemplate
 
 __all__ = [
     # Consent
@@ -33,4 +34,6 @@ __all__ = [
     "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression", "SuppressionReason",
     # Segments
     "Segment", "SegmentMembership",
+    # Mail templates
+    "MailTemplate",
 ]  # fmt: skip

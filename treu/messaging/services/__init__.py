@@ -1,5 +1,14 @@
 """Every write of the messaging app, one module per part; import from here."""
 
+from treu.messaging.mail_templates.services import (
+    MailTemplateError,
+    default_templates_after_migrate,
+    delete_mail_template,
+    ensure_default_mail_templates,
+    save_mail_template,
+    send_test_mail,
+    validate_mail_template,
+)
 from treu.messaging.services.consent import (
     LINK_MESSAGES,
     ConsentError,
@@ -48,4 +57,8 @@ __all__ = [
     "NewMessage", "OutboxError", "SendResult", "drain_outbox", "enqueue_messages",
     "lift_suppression", "recover_stalled_messages", "resend_unclear_message",
     "send_due_messages", "suppress_address",
+    # Mail templates
+    "MailTemplateError", "default_templates_after_migrate", "delete_mail_template",
+    "ensure_default_mail_templates", "save_mail_template", "send_test_mail",
+    "validate_mail_template",
 ]  # fmt: skip
