@@ -157,6 +157,10 @@ TREU_WEBHOOK_DISABLE_AFTER = env_int("TREU_WEBHOOK_DISABLE_AFTER", 10)
 # many days; the public forms accept at most this many sign-ups per IP address and hour.
 TREU_CONSENT_PENDING_DAYS = env_int("TREU_CONSENT_PENDING_DAYS", 30)
 TREU_CONSENT_SIGNUPS_PER_IP_HOUR = env_int("TREU_CONSENT_SIGNUPS_PER_IP_HOUR", 20)
+# Mail templates: the name under the mails (default: the name in DEFAULT_FROM_EMAIL) and the
+# online shop their links may point to (`shop:/path`; default: SITE_URL).
+TREU_SHOP_NAME = env_str("TREU_SHOP_NAME", "")
+TREU_SHOP_URL = env_str("TREU_SHOP_URL", "").rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -216,3 +216,22 @@ def members_with_points(
 def members_in_tiers(*, customer, tier_ids: list[int]) -> QuerySet:
     """The customer's tier state if they hold one of these tiers now."""
     return MemberTier.objects.filter(member__customer_id=customer, tier_id__in=tier_ids)
+
+
+# -- For mail templates (messaging) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailBalance:
+    points: int
+    tier: str  # the tier's name, or "" when in none
+
+
+def balances_for_customers(customer_ids: list[int]) -> dict[int, MailBalance]:
+    """Available points and tier name per customer who is a member (one query per batch)."""
+    rows = (
+        Member.objects.filter(customer_id__any_of=list(customer_ids))
+        .values_list("customer_id", "points_balance", "tier_state__tier__name")
+        .order_by()
+    )
+    return {customer: MailBalance(points, tier or "") for customer, points, tier in rows}

@@ -99,3 +99,6 @@ class MessagingConfig(AppConfig):
             )
         )
         segment_setup.ready()
+        from treu.messaging import template_setup
+
+        template_setup.ready()

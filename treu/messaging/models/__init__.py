@@ -25,6 +25,7 @@ from treu.messaging.models.outbox import (
     SuppressionReason,
 )
 from treu.messaging.models.segments import Segment, SegmentMembership
+from treu.messaging.models.templates import MailTemplate
 
 __all__ = [
     # Consent
@@ -38,4 +39,6 @@ __all__ = [
     "EventKind", "MessageEvent",
     # Segments
     "Segment", "SegmentMembership",
+    # Mail templates
+    "MailTemplate",
 ]  # fmt: skip

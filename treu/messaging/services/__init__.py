@@ -1,5 +1,14 @@
 """Every write of the messaging app, one module per part; import from here."""
 
+from treu.messaging.mail_templates.services import (
+    MailTemplateError,
+    default_templates_after_migrate,
+    delete_mail_template,
+    ensure_default_mail_templates,
+    save_mail_template,
+    send_test_mail,
+    validate_mail_template,
+)
 from treu.messaging.services.consent import (
     LINK_MESSAGES,
     ConsentError,
@@ -58,4 +67,8 @@ __all__ = [
     # Engagement
     "customers_allowing_open_tracking", "read_click_token", "record_click", "record_open",
     "track_links",
+    # Mail templates
+    "MailTemplateError", "default_templates_after_migrate", "delete_mail_template",
+    "ensure_default_mail_templates", "save_mail_template", "send_test_mail",
+    "validate_mail_template",
 ]  # fmt: skip

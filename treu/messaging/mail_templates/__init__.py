@@ -1,0 +1,1 @@
+"""Mail templates: blocks, the sandboxed personalisation engine, rendering, defaults."""
