@@ -15,6 +15,7 @@ import html as html_lib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -44,14 +45,23 @@ def _own(url: str) -> bool:
     return url.startswith(settings.SITE_URL + "/")
 
 
+@lru_cache(maxsize=4)
+def _path_around_token(name: str) -> tuple[str, str]:
+    # reverse() costs more than signing; a campaign rewrites hundreds of thousands of links.
+    before, after = reverse(name, args=["TOKEN"]).split("TOKEN")
+    return before, after
+
+
 def click_url(key: str, url: str) -> str:
     token = signing.dumps({"k": key, "u": url}, salt=CLICK_SALT, compress=True)
-    return settings.SITE_URL + reverse("messaging_tracking:click", args=[token])
+    before, after = _path_around_token("messaging_tracking:click")
+    return f"{settings.SITE_URL}{before}{token}{after}"
 
 
 def open_url(key: str) -> str:
     token = signing.dumps({"k": key}, salt=OPEN_SALT, compress=True)
-    return settings.SITE_URL + reverse("messaging_tracking:open", args=[token])
+    before, after = _path_around_token("messaging_tracking:open")
+    return f"{settings.SITE_URL}{before}{token}{after}"
 
 
 def _tracked(key: str, url: str) -> str:
