@@ -131,6 +131,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # this many sender tasks at once (each claims its own rows).
 MESSAGING_RATE_PER_MINUTE = env_int("MESSAGING_RATE_PER_MINUTE", 600)
 MESSAGING_SENDERS = env_int("MESSAGING_SENDERS", 2)
+# An order counts for the last marketing mail sent to its customer within this many days.
+MESSAGING_ATTRIBUTION_DAYS = env_int("MESSAGING_ATTRIBUTION_DAYS", 5)
+# Mail providers' tracking webhooks (/hooks/anymail/<provider>/tracking/) need HTTP basic
+# auth "user:password"; while it is empty they are switched off (404).
+ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET") or None}
 
 # Background jobs: SqliteHuey by default, RedisHuey when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")

@@ -22,6 +22,7 @@ class MessagingConfig(AppConfig):
             segment_setup,
             services,
             tasks,
+            tracking_hooks,
         )
 
         # Consent: Marketing runs the newsletter (texts, topics, the overview, the form);

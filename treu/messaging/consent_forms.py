@@ -67,6 +67,13 @@ class PreferencesForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Please choose how often you want to hear from us.")},
     )
+    tracking = forms.BooleanField(
+        label=_(
+            "You may see whether I open your mails (a tiny image in the mail, loaded from "
+            "this website). Clicks on links are counted either way."
+        ),
+        required=False,
+    )
 
 
 REASONS = (

@@ -164,7 +164,13 @@ def preferences(request, token: str):
     consent = target.consent
     active = consent is not None and consent.state == ConsentState.ACTIVE
     initial = (
-        {"topics": list(consent.topics.all()), "frequency": consent.frequency} if active else {}
+        {
+            "topics": list(consent.topics.all()),
+            "frequency": consent.frequency,
+            "tracking": consent.tracking,
+        }
+        if active
+        else {}
     )
     form = PreferencesForm(request.POST or None, initial=initial)
     saved = False
@@ -175,6 +181,7 @@ def preferences(request, token: str):
                 channel=target.channel,
                 topics=form.cleaned_data["topics"],
                 frequency=form.cleaned_data["frequency"],
+                tracking=form.cleaned_data["tracking"],
                 ip=client_ip(request),
             )
         except ValidationError as error:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from treu.messaging.models import MessageStatus, OutboundMessage, Suppression
+from treu.messaging.models import EventKind, MessageStatus, OutboundMessage, Suppression
 
 
 def status_counts() -> dict[str, int]:
@@ -21,7 +21,11 @@ def status_counts() -> dict[str, int]:
 def outbox_messages(status: str | None = None) -> QuerySet[OutboundMessage]:
     messages = OutboundMessage.objects.only(
         "key", "to_email", "purpose", "subject", "status", "attempts", "last_error",
-        "created_at", "sent_at", "not_before", "customer_id",
+        "created_at", "sent_at", "not_before", "customer_id", "delivery_status",
+        "delivery_status_at", "delivery_detail",
+    ).annotate(
+        opens=Count("events", filter=Q(events__kind=EventKind.OPEN)),
+        clicks=Count("events", filter=Q(events__kind=EventKind.CLICK)),
     )  # fmt: skip
     if status in MessageStatus.values:
         messages = messages.filter(status=status)

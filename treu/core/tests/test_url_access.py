@@ -25,8 +25,13 @@ PUBLIC = {
     "messaging:unsubscribe_one_click",
     "messaging:unsubscribe_reason",
     "messaging:preferences",
+    # Links in marketing mails: a click redirect to a signed target, and the open pixel
+    # (only in mails of customers who allowed it); both record at most one event.
+    "messaging_tracking:click",
+    "messaging_tracking:open",
 }
-# The API authenticates with its own keys, shop webhooks (hooks/) with the shop's signature.
+# The API authenticates with its own keys, shop webhooks (hooks/) with the shop's signature,
+# mail providers' delivery reports (hooks/anymail/) with HTTP basic auth.
 PUBLIC_PREFIXES = ("static/", "api/", "hooks/")
 
 

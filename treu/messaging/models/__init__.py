@@ -15,7 +15,9 @@ from treu.messaging.models.consent import (
     Topic,
     WithdrawalMethod,
 )
+from treu.messaging.models.engagement import EventKind, MessageEvent
 from treu.messaging.models.outbox import (
+    DeliveryStatus,
     MessagePurpose,
     MessageStatus,
     OutboundMessage,
@@ -31,7 +33,10 @@ __all__ = [
     "ConsentRecord", "ConsentSource", "ConsentState", "ConsentText", "Frequency", "LegalBasis",
     "Topic", "WithdrawalMethod",
     # Outbox
-    "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression", "SuppressionReason",
+    "DeliveryStatus", "MessagePurpose", "MessageStatus", "OutboundMessage", "Suppression",
+    "SuppressionReason",
+    # Engagement
+    "EventKind", "MessageEvent",
     # Segments
     "Segment", "SegmentMembership",
     # Mail templates

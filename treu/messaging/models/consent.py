@@ -169,6 +169,9 @@ class Consent(models.Model):
     frequency = models.CharField(
         _("frequency"), max_length=16, choices=Frequency.choices, default=Frequency.ALL
     )
+    # Opens of marketing mails are measured (a tracking pixel) only where the person
+    # allowed it on the preference page; off by default. Clicks are counted by redirect.
+    tracking = models.BooleanField(_("opens may be measured"), default=False)
     signed_up_at = models.DateTimeField(_("signed up"), null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)

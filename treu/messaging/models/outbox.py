@@ -24,6 +24,23 @@ class MessageStatus(models.TextChoices):
     UNCLEAR = "unclear", _("Delivery unclear")
 
 
+class DeliveryStatus(models.TextChoices):
+    """What the mail provider reported after it took the mail (its tracking webhooks)."""
+
+    UNKNOWN = "", _("Not reported")
+    DEFERRED = "deferred", _("Delayed")
+    DELIVERED = "delivered", _("Delivered")
+    BOUNCED = "bounced", _("Bounced")
+    REJECTED = "rejected", _("Rejected by the provider")
+    COMPLAINED = "complained", _("Marked as spam")
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """A later report replaces an earlier one only if it says at least as much."""
+        order = [cls.UNKNOWN, cls.DEFERRED, cls.DELIVERED, cls.BOUNCED, cls.REJECTED]
+        return 9 if value == cls.COMPLAINED else order.index(value) if value in order else 0
+
+
 class OutboundMessage(models.Model):
     """One mail to one address, unique by its key ("campaign:7:customer:42").
 
@@ -59,6 +76,16 @@ class OutboundMessage(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # The provider's own id for the mail (django-anymail's `anymail_status.message_id`);
+    # its tracking webhooks name the mail by it.
+    provider_message_id = models.CharField(
+        _("provider's message id"), max_length=255, blank=True, db_index=True
+    )
+    delivery_status = models.CharField(
+        _("delivery"), max_length=16, choices=DeliveryStatus.choices, blank=True, default=""
+    )
+    delivery_status_at = models.DateTimeField(_("delivery reported"), null=True, blank=True)
+    delivery_detail = models.CharField(_("delivery detail"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("outgoing message")

@@ -33,6 +33,13 @@ from treu.messaging.services.consent import (
     update_preferences,
     withdraw_consent,
 )
+from treu.messaging.services.engagement import (
+    customers_allowing_open_tracking,
+    read_click_token,
+    record_click,
+    record_open,
+    track_links,
+)
 from treu.messaging.services.outbox import (
     NewMessage,
     OutboxError,
@@ -57,6 +64,9 @@ __all__ = [
     "NewMessage", "OutboxError", "SendResult", "drain_outbox", "enqueue_messages",
     "lift_suppression", "recover_stalled_messages", "resend_unclear_message",
     "send_due_messages", "suppress_address",
+    # Engagement
+    "customers_allowing_open_tracking", "read_click_token", "record_click", "record_open",
+    "track_links",
     # Mail templates
     "MailTemplateError", "default_templates_after_migrate", "delete_mail_template",
     "ensure_default_mail_templates", "save_mail_template", "send_test_mail",

@@ -389,10 +389,14 @@ def update_preferences(
     topics,
     frequency: str,
     channel: str = Channel.EMAIL,
+    tracking: bool | None = None,
     ip: str | None = None,
     now: datetime | None = None,
 ) -> Consent:
-    """Topics and frequency instead of leaving; only for an active permission."""
+    """Topics and frequency instead of leaving; only for an active permission.
+
+    `tracking` (when given) says whether opens may be measured; it is kept in the history.
+    """
     if frequency not in Frequency.values:
         raise ConsentError({"frequency": _("Please choose how often you want to hear from us.")})
     chosen = _topics(topics)
@@ -401,9 +405,13 @@ def update_preferences(
     if consent is None or consent.state != ConsentState.ACTIVE:
         raise ConsentError(_("You are not signed up at the moment, so there is nothing to set."))
     consent.frequency = frequency
+    if tracking is not None:
+        consent.tracking = bool(tracking)
     consent.save()
     consent.topics.set(chosen)
     detail = {"topics": [t.name for t in chosen], "frequency": frequency}
+    if tracking is not None:
+        detail["tracking"] = bool(tracking)
     _append(consent, ConsentAction.PREFERENCES, at=now, ip=ip, detail=detail)
     return consent
 
@@ -435,6 +443,9 @@ def withdraw_consent(
         "withdrawn_at": now,
         "token_hash": "",
         "token_expires_at": None,
+        # The permission to measure opens ends with the permission it belongs to; a new
+        # sign-up starts without it again.
+        "tracking": False,
     }
     if consent is None:
         consent = _new_consent(

@@ -39,12 +39,15 @@ from treu.messaging.models import (
     Suppression,
     SuppressionReason,
 )
+from treu.messaging.services import engagement
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # a claimed batch must be sent within this
 BATCH = 25  # rows per claim: small, so a dead worker holds few
 MAX_ATTEMPTS = 6
+# The key of the anymail metadata that carries our Message-ID to the provider and back.
+TRACKING_METADATA_KEY = "treu_message_id"
 # Waits after the 1st … 5th temporary failure (a mail server that is down for a while).
 BACKOFF = (
     timedelta(minutes=1),
@@ -116,6 +119,9 @@ def enqueue_messages(messages: Iterable[NewMessage], *, now: datetime | None = N
         raise OutboxError({"messages": errors})
     domain = _domain()
     created = 0
+    openers = engagement.customers_allowing_open_tracking(
+        m.customer_id for m in messages if m.purpose == MessagePurpose.MARKETING and m.html_body
+    )
     with transaction.atomic():
         for start in range(0, len(messages), 1000):
             chunk = {m.key: m for m in messages[start : start + 1000]}
@@ -129,8 +135,7 @@ def enqueue_messages(messages: Iterable[NewMessage], *, now: datetime | None = N
                     to_email=m.to_email.strip(),
                     purpose=m.purpose,
                     subject=m.subject.strip(),
-                    text_body=m.text_body,
-                    html_body=m.html_body,
+                    **_bodies(m, openers),
                     headers=dict(m.headers),
                     message_id=OutboundMessage.message_id_for(m.key, domain),
                     not_before=m.not_before or now,
@@ -145,6 +150,17 @@ def enqueue_messages(messages: Iterable[NewMessage], *, now: datetime | None = N
         if created:
             transaction.on_commit(_wake_sender)
     return created
+
+
+def _bodies(message: NewMessage, openers: set[int]) -> dict[str, str]:
+    """A marketing mail's links go through the click redirect; the open pixel only where
+    the customer allowed measuring opens."""
+    if message.purpose != MessagePurpose.MARKETING:
+        return {"text_body": message.text_body, "html_body": message.html_body}
+    text, html = engagement.track_links(message.key, text=message.text_body, html=message.html_body)
+    if html and message.customer_id in openers:
+        html = engagement.with_open_pixel(message.key, html)
+    return {"text_body": text, "html_body": html}
 
 
 def _wake_sender() -> None:
@@ -275,6 +291,9 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
+    # A django-anymail backend passes this to the provider, whose tracking webhooks send it
+    # back: the row is found even where the provider reports only its own ids.
+    email.metadata = {TRACKING_METADATA_KEY: message.message_id}
     # On SMTP the mark is set at the last moment, once the server accepted sender and
     # recipient (`core.mail.before_data`); other backends get it before the call.
     late = getattr(mail_connection, "supports_before_data", False)
@@ -294,11 +313,25 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
         _retry_or_fail(message, str(error) or error.__class__.__name__, result)
         return False
     else:
-        _finish(message, MessageStatus.SENT, sent_at=timezone.now())
+        _finish(
+            message,
+            MessageStatus.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=_provider_message_id(email),
+        )
         result.sent += 1
     finally:
         mail_hooks.before_data.reset(token)
     return True
+
+
+def _provider_message_id(email) -> str:
+    """The id a django-anymail backend got from the provider for this mail, if any."""
+    status = getattr(email, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, set):  # one id per recipient; we write to one
+        found = next(iter(found), None) if len(found) == 1 else None
+    return "" if found is None or found == "" else str(found)[:255]
 
 
 def _error_text(value) -> str:
@@ -352,19 +385,24 @@ def _flushed_later():
         yield
 
 
-def _finish(message: OutboundMessage, status: str, *, error: str = "", sent_at=None) -> None:
+def _finish(
+    message: OutboundMessage,
+    status: str,
+    *,
+    error: str = "",
+    sent_at=None,
+    provider_message_id: str = "",
+) -> None:
     with _flushed_later():
-        _update(message, status, error=error, sent_at=sent_at)
-
-
-def _update(message: OutboundMessage, status: str, *, error: str = "", sent_at=None) -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=status,
-        handing_over=False,
-        lease_until=None,
-        sent_at=sent_at,
-        last_error=error[:500],
-    )
+        extra = {"provider_message_id": provider_message_id} if provider_message_id else {}
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=status,
+            handing_over=False,
+            lease_until=None,
+            sent_at=sent_at,
+            last_error=error[:500],
+            **extra,
+        )
 
 
 @transaction.atomic

@@ -103,3 +103,26 @@ def test_a_customers_mails_are_exported_and_erased_with_them(anna):
     assert exported["messaging.Suppression"][0]["reason"] == "complaint"
     privacy.erase_customer(anna)
     assert not OutboundMessage.objects.exists() and not Suppression.objects.exists()
+
+
+def test_the_outbox_shows_delivery_opens_and_clicks(client_of, marketer, unclear):
+    from django.utils import timezone
+
+    from treu.messaging.models import DeliveryStatus, EventKind, MessageEvent
+
+    OutboundMessage.objects.update(
+        status=MessageStatus.SENT,
+        delivery_status=DeliveryStatus.BOUNCED,
+        delivery_detail="550 unbekannt",
+        delivery_status_at=timezone.now(),
+    )
+    now = timezone.now()
+    MessageEvent.objects.bulk_create(
+        [MessageEvent(message=unclear, kind=EventKind.CLICK, at=now, url="https://x.de")] * 3
+        + [MessageEvent(message=unclear, kind=EventKind.OPEN, at=now)]
+    )
+    body = client_of(marketer).get(reverse("messaging:outbox")).content.decode()
+    row = body.split(f'id="message-{unclear.pk}"')[1].split("</tr>")[0]
+    assert "Unzustellbar" in row and "550 unbekannt" in row
+    assert '<td class="num hide-narrow opens">1</td>' in row
+    assert '<td class="num hide-narrow clicks">3</td>' in row
