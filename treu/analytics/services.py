@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from treu.analytics import computation, experiments, prediction, selectors
+from treu.analytics import computation, experiments, selectors
 from treu.analytics import report as report_module
 from treu.analytics.models import (
     AnalyticsSettings,
@@ -87,6 +87,8 @@ def recompute_analytics(
 def _predict(*, run: RecomputeRun, now, settings: AnalyticsSettings) -> None:
     """BG/NBD and Gamma-Gamma (treu.analytics.prediction). In a savepoint: a model that
     breaks must not cost the owner the descriptive figures; the run records why."""
+    from treu.analytics import prediction  # numpy/scipy: only where a recompute runs
+
     try:
         with transaction.atomic():
             prediction.predict(run=run, now=now, discount_yearly_pct=settings.clv_discount_pct)
@@ -207,6 +209,8 @@ def delete_customer_figures(*, survivor, duplicate) -> int:
 
 def reset_for_demo() -> None:
     """Demo reset: the aggregates point at customers that are about to go."""
+    from treu.analytics import prediction
+
     computation.clear()
     recommendations.clear()
     prediction.clear()

@@ -16,7 +16,6 @@ from treu.analytics import report as report_module
 from treu.analytics.charts import calibration_chart, dashboard_charts
 from treu.analytics.forms import DecisionForm, ExperimentForm, SettingsForm
 from treu.analytics.models import Experiment, month_index, month_start
-from treu.analytics.prediction import ADVICE
 from treu.backoffice.access import staff_view
 from treu.backoffice.pagination import paginate
 
@@ -65,6 +64,8 @@ def prediction(request):
     runs = selectors.run_state()
     overview = selectors.prediction_overview(runs.last_done)
     chart = calibration_chart(overview.calibration) if overview.calibration else None
+    from treu.analytics.prediction import ADVICE
+
     context = {"p": overview, "runs": runs, "chart": chart, "advice": ADVICE}
     return render(request, "analytics/prediction.html", context)
 
