@@ -137,19 +137,17 @@ def test_the_sandbox_sees_nothing_but_the_context_dict(settings):
 
 
 def test_it_refuses_an_external_image_url_in_german():
-    errors = errors_of(
-        blocks=[{"type": "image", "src": "https://cdn.example.com/a.png", "alt": ""}]
-    )
+    errors = errors_of(blocks=[{"type": "image", "src": "https://fremd.invalid/a.png", "alt": ""}])
     assert errors["blocks"] == [
         "Block 1: Bilder dürfen nur von dieser Installation (https://treu.example) kommen, "
-        "nicht von „cdn.example.com“: Keine E-Mail darf eine Anfrage an einen anderen Host "
+        "nicht von „fremd.invalid“: Keine E-Mail darf eine Anfrage an einen anderen Host "
         "stellen. Laden Sie das Bild hier hoch und verwenden Sie seine Adresse."
     ]
 
 
 def test_it_refuses_protocol_relative_and_data_image_urls():
     for src in (
-        "//cdn.example.com/a.png",
+        "//fremd.invalid/a.png",
         "data:image/png;base64,AAA",
         "https://treu.example.evil.de/x.png",
     ):
