@@ -59,6 +59,9 @@ class MailSend:
     per_customer: Mapping[int, Mapping[str, object]] | None = None
     topic: Topic | None = None
     frequency_cap: bool = True
+    # Per customer, what makes this mail one of several of the same send (an automation's
+    # run: "flow:3:step:2:customer:42:run:981"); without it a customer gets the send once.
+    occurrences: Mapping[int, str] | None = None
 
 
 @dataclass
@@ -81,8 +84,9 @@ class SendReport:
         self.held_out_ids += other.held_out_ids
 
 
-def message_key(prefix: str, customer_id: int) -> str:
-    return f"{prefix}{CUSTOMER_PART}{customer_id}"
+def message_key(prefix: str, customer_id: int, occurrence: str = "") -> str:
+    key = f"{prefix}{CUSTOMER_PART}{customer_id}"
+    return f"{key}:{occurrence}" if occurrence else key
 
 
 def in_control_group(prefix: str, customer_id: int, percent: int) -> bool:
@@ -126,7 +130,7 @@ def _send_batch(send: MailSend, ids: list[int], now: datetime) -> SendReport:
             )
             contacts = {pk: c for pk, c in contacts.items() if pk in allowed}
         report.without_consent = len(ids) - len(contacts)
-        done = sending_selectors.keys_in_outbox(message_key(send.prefix, pk) for pk in contacts)
+        done = sending_selectors.keys_in_outbox(_key(send, pk) for pk in contacts)
         held_before = set(
             Holdout.objects.filter(
                 prefix=send.prefix, customer_id__any_of=list(contacts)
@@ -135,7 +139,7 @@ def _send_batch(send: MailSend, ids: list[int], now: datetime) -> SendReport:
         fresh = {
             pk: c
             for pk, c in contacts.items()
-            if message_key(send.prefix, pk) not in done and pk not in held_before
+            if _key(send, pk) not in done and pk not in held_before
         }
         report.already = len(contacts) - len(fresh)
         held = [pk for pk in fresh if in_control_group(send.prefix, pk, send.control_percent)]
@@ -161,6 +165,11 @@ def _send_batch(send: MailSend, ids: list[int], now: datetime) -> SendReport:
         report.queued = len(messages)
         report.queued_ids = [m.customer_id for m in messages]
     return report
+
+
+def _key(send: MailSend, customer_id: int) -> str:
+    occurrence = (send.occurrences or {}).get(customer_id, "")
+    return message_key(send.prefix, customer_id, occurrence)
 
 
 def _rules_pk() -> int:
@@ -193,7 +202,7 @@ def _messages(send: MailSend, contacts: dict, moments: dict, marketing: bool) ->
             headers = frame.headers
         messages.append(
             NewMessage(
-                key=message_key(send.prefix, pk),
+                key=_key(send, pk),
                 to_email=contacts[pk].email,
                 subject=mail.subject,
                 text_body=text,

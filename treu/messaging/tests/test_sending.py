@@ -270,3 +270,24 @@ def test_saving_sending_rules_validates():
     rules = services.save_sending_rules(weekly_cap=0, quiet_from=time(21), quiet_until=time(7))
     assert (rules.weekly_cap, rules.quiet_from) == (0, time(21))
     assert SendingRules.objects.count() == 1
+
+
+def test_an_occurrence_lets_the_same_send_reach_a_customer_again():
+    anna = consenting_customer()
+    template = newsletter()
+    first = send([anna], "flow:3:step:1", template=template, occurrences={anna.pk: "run:1"})
+    same = send([anna], "flow:3:step:1", template=template, occurrences={anna.pk: "run:1"})
+    later = send(
+        [anna],
+        "flow:3:step:1",
+        template=template,
+        occurrences={anna.pk: "run:2"},
+        now=MONDAY_NOON + timedelta(days=30),
+    )
+    assert (first.queued, same.already, later.queued) == (1, 1, 1)
+    assert sorted(rows("flow:3:step:1").values_list("key", flat=True)) == [
+        f"flow:3:step:1:customer:{anna.pk}:run:1",
+        f"flow:3:step:1:customer:{anna.pk}:run:2",
+    ]
+    # Attribution still sees the step: the key up to ":customer:".
+    assert selectors.conversions_by_prefix(["flow:3:step:1"])["flow:3:step:1"].orders == 0
