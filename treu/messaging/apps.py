@@ -104,3 +104,6 @@ class MessagingConfig(AppConfig):
 
         template_setup.ready()
         sending_setup.ready()
+        from treu.messaging import campaign_setup
+
+        campaign_setup.ready()

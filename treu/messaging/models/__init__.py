@@ -1,5 +1,6 @@
 """The messaging models, one module per part; every model is re-exported here."""
 
+from treu.messaging.models.campaigns import AbMetric, AbVariant, Campaign, CampaignStatus
 from treu.messaging.models.consent import (
     PURPOSE_NEWSLETTER,
     AppendOnlyError,
@@ -44,4 +45,6 @@ __all__ = [
     "MailTemplate",
     # Sending rules and control groups
     "Holdout", "SendingRules",
+    # Campaigns
+    "AbMetric", "AbVariant", "Campaign", "CampaignStatus",
 ]  # fmt: skip

@@ -1,5 +1,16 @@
 """Every read of the messaging app, one module per part; import from here."""
 
+from treu.messaging.selectors.campaigns import (
+    Audience,
+    CampaignResults,
+    Figures,
+    audience,
+    campaign_by_id,
+    campaign_list,
+    campaign_results,
+    due_campaign_ids,
+    variant_figures,
+)
 from treu.messaging.selectors.consent import (
     ConsentOverview,
     UnsubscribeTarget,
@@ -37,6 +48,9 @@ from treu.messaging.selectors.sending import (
 )
 
 __all__ = [
+    # Campaigns
+    "Audience", "CampaignResults", "Figures", "audience", "campaign_by_id", "campaign_list",
+    "campaign_results", "due_campaign_ids", "variant_figures",
     # Sending
     "COUNTRY_ZONES", "GroupOutcome", "SendOutcome", "after_quiet_hours", "customers_at_cap",
     "held_out_count", "keys_in_outbox", "send_moments", "send_outcome", "sending_rules",

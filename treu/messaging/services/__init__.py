@@ -9,6 +9,17 @@ from treu.messaging.mail_templates.services import (
     send_test_mail,
     validate_mail_template,
 )
+from treu.messaging.services.campaigns import (
+    CampaignError,
+    CampaignInput,
+    cancel_campaign,
+    choose_winner,
+    run_campaign,
+    run_due_campaigns,
+    save_campaign,
+    schedule_campaign,
+    split_audience,
+)
 from treu.messaging.services.consent import (
     LINK_MESSAGES,
     ConsentError,
@@ -63,6 +74,9 @@ from treu.messaging.services.sending import (
 )
 
 __all__ = [
+    # Campaigns
+    "CampaignError", "CampaignInput", "cancel_campaign", "choose_winner", "run_campaign",
+    "run_due_campaigns", "save_campaign", "schedule_campaign", "split_audience",
     # Sending
     "MailSend", "SendingRulesError", "SendReport", "in_control_group", "message_key",
     "save_sending_rules", "send_mail_template",

@@ -1,0 +1,39 @@
+"""Campaigns' part of `MessagingConfig.ready()`."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+def ready() -> None:
+    from treu.core import navigation, roles
+    from treu.messaging import campaign_tasks  # noqa: F401 - the periodic send
+
+    # Marketing plans, sends and measures campaigns; the owner has every permission anyway.
+    roles.grant(
+        roles.MARKETING,
+        "messaging.view_campaign",
+        "messaging.add_campaign",
+        "messaging.change_campaign",
+        "messaging.delete_campaign",
+    )
+    navigation.register(
+        navigation.NavItem(
+            "messaging_campaigns",
+            _("Campaigns"),
+            "messaging:campaign_list",
+            "messaging.view_campaign",
+            63,
+            section="messaging",
+        )
+    )
+    navigation.register(
+        navigation.NavItem(
+            "messaging_sending_rules",
+            _("Sending rules"),
+            "messaging:sending_rules",
+            "messaging.view_sendingrules",
+            64,
+            section="messaging",
+        )
+    )
