@@ -177,18 +177,27 @@ def run(args, workdir: Path) -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
 
-    from treu.messaging.models import MessageStatus, OutboundMessage
+    from treu.messaging.models import OutboundMessage
 
     call_command("migrate", verbosity=0)
     if OutboundMessage.objects.exists():
         print("The database already holds outbox rows: use an empty one.", file=sys.stderr)
         return 2
+    return send_and_check(args, workdir, lambda: render_and_write(args.mails))
+
+
+def send_and_check(args, workdir: Path, write) -> int:
+    """Start the SMTP server, `write()` the mails (its seconds are the render phase), send
+    them with the workers (killing one), and compare what the server received."""
+    from django.db import connection
+
+    from treu.messaging.models import MessageStatus, OutboundMessage
+
     port = _free_port()
     received_file = workdir / "received.txt"
     received_file.touch()
-    me = [sys.executable, str(Path(__file__).resolve())]
+    me = [sys.executable, str(Path(__file__).resolve())]  # bench_outbox.py, whoever calls
     server = subprocess.Popen(  # noqa: S603 - this very script, with our own arguments
         [*me, "--smtp-server", str(port), str(received_file)]
     )
@@ -199,7 +208,7 @@ def run(args, workdir: Path) -> int:
     )
     try:
         time.sleep(1.0)  # the server is listening
-        rendered = render_and_write(args.mails)
+        rendered = write()
         connection.close()
         rate = args.mails / rendered
         print(f"render+write  {args.mails:,} mails in {rendered:.1f} s ({rate:,.0f}/s)")
