@@ -64,7 +64,9 @@ def test_it_refuses_a_campaign_without_segment_or_template_and_writes_nothing():
     with pytest.raises(services.CampaignError) as error:
         services.save_campaign(data=data, now=MONDAY_NOON)
     assert set(error.value.message_dict) == {"name", "segment", "mail_template"}
-    assert error.value.message_dict["segment"] == ["Wählen Sie das Segment, an das die Kampagne geht."]
+    assert error.value.message_dict["segment"] == [
+        "Wählen Sie das Segment, an das die Kampagne geht."
+    ]
     assert Campaign.objects.count() == 0
 
 
@@ -118,9 +120,7 @@ def test_sending_now_mails_the_consenting_members_and_holds_back_the_control_gro
     c = campaign(control_percent=30)
     assert send_now(c) == CampaignStatus.SENT
     c.refresh_from_db()
-    expected_held = {
-        p.pk for p in people if sending_services.in_control_group(c.prefix, p.pk, 30)
-    }
+    expected_held = {p.pk for p in people if sending_services.in_control_group(c.prefix, p.pk, 30)}
     assert held(c.prefix) == expected_held and expected_held
     assert keys(c.prefix) == {p.pk for p in people} - expected_held
     assert (c.status, c.audience_count, c.without_consent_count) == ("sent", 31, 1)
@@ -233,8 +233,9 @@ def test_an_ab_test_holds_back_one_control_group_drawn_from_the_whole_audience()
     assert held(c.prefix) == control  # the rest's send added no one to the control group
     assert all(
         s.startswith("Frisch geröstet für")
-        for s in OutboundMessage.objects.filter(key__startswith=f"{c.prefix}:customer:")
-        .values_list("subject", flat=True)
+        for s in OutboundMessage.objects.filter(
+            key__startswith=f"{c.prefix}:customer:"
+        ).values_list("subject", flat=True)
     )
     assert mails().count() == len(people) - len(control)
 
