@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 def ready() -> None:
     from treu.core import navigation, roles
-    from treu.messaging import campaign_tasks  # noqa: F401 - the periodic send
+    from treu.demo.generator import DemoStep, register_step
+    from treu.messaging import campaign_demo, campaign_tasks  # noqa: F401 - the periodic send
+
+    # Named to finish after "segments": the demo campaigns go to the example segments.
+    register_step(
+        DemoStep("sent_campaigns", reset=campaign_demo.reset, finish=campaign_demo.finish)
+    )
 
     # Marketing plans, sends and measures campaigns; the owner has every permission anyway.
     roles.grant(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -25,12 +26,25 @@ def confirmation_url(token: str) -> str:
     return absolute(reverse("messaging:consent_confirm", args=[token]))
 
 
+@lru_cache(maxsize=8)
+def _path_around_token(name: str) -> tuple[str, str]:
+    # reverse() costs more than signing, three times per mail of a 100,000-mail campaign;
+    # the signed token is URL-safe, so putting it between the two halves is the same URL.
+    before, after = reverse(name, args=["TOKEN"]).split("TOKEN")
+    return before, after
+
+
+def _with_token(name: str, token: str) -> str:
+    before, after = _path_around_token(name)
+    return f"{settings.SITE_URL}{before}{token}{after}"
+
+
 def unsubscribe_urls(customer_id: int, channel: str = Channel.EMAIL) -> dict[str, str]:
     token = unsubscribe_token(customer_id, channel)
     return {
-        "page": absolute(reverse("messaging:unsubscribe", args=[token])),
-        "one_click": absolute(reverse("messaging:unsubscribe_one_click", args=[token])),
-        "preferences": absolute(reverse("messaging:preferences", args=[token])),
+        "page": _with_token("messaging:unsubscribe", token),
+        "one_click": _with_token("messaging:unsubscribe_one_click", token),
+        "preferences": _with_token("messaging:preferences", token),
     }
 
 

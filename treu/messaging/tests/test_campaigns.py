@@ -319,3 +319,17 @@ def test_a_deleted_segment_cancels_the_due_campaign():
     assert services.run_campaign(c.pk, now=MONDAY_NOON) == CampaignStatus.CANCELLED
     assert mails().count() == 0
     assert selectors.due_campaign_ids(now=MONDAY_NOON) == []
+
+
+def test_the_unsubscribe_links_built_around_the_token_are_what_reverse_gives():
+    from django.urls import reverse
+
+    from treu.messaging.consent_mail import unsubscribe_urls
+    from treu.messaging.consent_tokens import unsubscribe_token
+
+    for customer_id in (1, 42, 987_654_321):
+        token = unsubscribe_token(customer_id, "email")
+        urls = unsubscribe_urls(customer_id)
+        assert urls["page"].endswith(reverse("messaging:unsubscribe", args=[token]))
+        assert urls["one_click"].endswith(reverse("messaging:unsubscribe_one_click", args=[token]))
+        assert urls["preferences"].endswith(reverse("messaging:preferences", args=[token]))
