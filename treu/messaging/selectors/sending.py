@@ -216,7 +216,7 @@ def send_outcome(prefix: str, *, window: timedelta, now: datetime) -> SendOutcom
             customer_id__isnull=False,
         )
         .order_by()
-        .annotate(moment=F("sent_at"))  # one row per customer: the key holds the id
+        .annotate(moment=F("sent_at"))  # one row per customer (and occurrence): the key
         .values("customer_id", "moment")
     )
     control = Holdout.objects.filter(prefix=prefix).annotate(moment=F("at"))
