@@ -9,7 +9,7 @@ grouped query per prefix over the outbox's key index; nothing scans the outbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db.models import (
@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from treu.analytics.uplift import GroupRevenue, Uplift, conversion_uplift, revenue_uplift
 from treu.customers import selectors as customer_selectors
@@ -66,6 +67,18 @@ def campaign_by_id(campaign_id: int) -> Campaign | None:
         .filter(pk=campaign_id)
         .first()
     )
+
+
+def campaign_send_names() -> dict[str, str]:
+    """{prefix: "Kampagne: name"} of the campaigns with a control group, for the experiment
+    log's list of sends to measure against."""
+    label = _("Campaign")
+    return {
+        f"campaign:{pk}": f"{label}: {name}"
+        for pk, name in Campaign.objects.filter(control_percent__gt=0)
+        .exclude(status__in=[CampaignStatus.DRAFT, CampaignStatus.CANCELLED])
+        .values_list("pk", "name")
+    }
 
 
 def due_campaign_ids(*, now: datetime) -> list[int]:
@@ -165,7 +178,11 @@ class Figures:
         return value / self.sent
 
 
-def _figures(prefix: str, conversions, *, window: timedelta, now: datetime) -> Figures:
+def _figures(
+    prefix: str, conversions, *, window: timedelta, now: datetime, outcome: bool = True
+) -> Figures:
+    """One prefix's own mails; `outcome`: its recipients' orders (send_outcome counts the
+    mails under the prefix too: "campaign:7" holds "campaign:7:a" and "campaign:7:b")."""
     rows = OutboundMessage.objects.filter(key__startswith=f"{prefix}{CUSTOMER_PART}")
     event = MessageEvent.objects.filter(message_id=OuterRef("pk"))
     tracking = Consent.objects.filter(
@@ -209,7 +226,11 @@ def _figures(prefix: str, conversions, *, window: timedelta, now: datetime) -> F
         **counts,
         orders=found.orders if found else 0,
         revenue_cents=found.revenue_cents if found else 0,
-        outcome=send_outcome(prefix, window=window, now=now).recipients,
+        outcome=(
+            send_outcome(prefix, window=window, now=now).recipients
+            if outcome
+            else GroupOutcome(0, 0, 0, 0)
+        ),
     )
 
 
@@ -266,11 +287,17 @@ def campaign_results(campaign: Campaign, *, now: datetime) -> CampaignResults:
     window = attribution_window()
     prefixes = campaign.prefixes
     conversions = conversions_by_prefix(prefixes, window=window, placed_before=now)
-    per_prefix = {p: _figures(p, conversions, window=window, now=now) for p in prefixes}
+    # The rest's mails (campaign:<id>) are counted alone; its outcome holds A and B too.
+    per_prefix = {
+        p: _figures(p, conversions, window=window, now=now, outcome=p != campaign.prefix)
+        for p in prefixes
+    }
     total = Figures()
     for figures in per_prefix.values():
         total = total + figures
-    control = send_outcome(campaign.prefix, window=window, now=now).control
+    outcome = send_outcome(campaign.prefix, window=window, now=now)
+    total = replace(total, outcome=outcome.recipients)  # each recipient once
+    control = outcome.control
     conversion, revenue = _uplifts(total.outcome, control)
     variants = []
     if campaign.is_ab_test:

@@ -333,3 +333,46 @@ def test_the_unsubscribe_links_built_around_the_token_are_what_reverse_gives():
         assert urls["page"].endswith(reverse("messaging:unsubscribe", args=[token]))
         assert urls["one_click"].endswith(reverse("messaging:unsubscribe_one_click", args=[token]))
         assert urls["preferences"].endswith(reverse("messaging:preferences", args=[token]))
+
+
+def test_sent_campaigns_with_a_control_group_are_offered_to_the_experiment_log():
+    consenting_customer()
+    measured, without = campaign(name="Mit Kontrollgruppe"), campaign(control_percent=0)
+    send_now(measured)
+    send_now(without)
+    names = dict(selectors.measurable_sends())
+    assert names[measured.prefix] == "Kampagne: Mit Kontrollgruppe"
+    assert without.prefix not in names
+
+
+def test_the_results_sum_the_variants_and_the_rest_and_measure_against_one_control_group():
+    from treu.commerce.models import Order
+    from treu.commerce.tests.factories import ShopFactory
+
+    people = [consenting_customer() for _ in range(60)]
+    c = ab_campaign()
+    send_now(c)
+    sent_at = MONDAY_NOON + timedelta(minutes=5)
+    mails().update(status=MessageStatus.SENT, sent_at=sent_at)
+    services.run_due_campaigns(now=MONDAY_NOON + timedelta(hours=4))
+    mails().filter(status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SENT, sent_at=MONDAY_NOON + timedelta(hours=4, minutes=5)
+    )
+    a_row = mails().filter(key__startswith=f"{c.prefix}:a:").first()
+    shop = ShopFactory()
+    Order.objects.create(
+        shop=shop, external_id="O-1", number="#1", customer_id=a_row.customer_id,
+        status="paid", subtotal_cents=4200, total_cents=4200, tax_cents=0, net_cents=4200,
+        placed_at=sent_at + timedelta(days=1),
+    )  # fmt: skip
+    MessageEvent.objects.create(message=a_row, kind=EventKind.CLICK, at=sent_at)
+    c.refresh_from_db()
+    results = selectors.campaign_results(c, now=MONDAY_NOON + timedelta(days=30))
+    a, b = results.variants[0].figures, results.variants[1].figures
+    assert results.total.sent == a.sent + b.sent + results.rest.sent == 60 - results.held_out
+    assert results.total.outcome.people == results.total.sent  # each recipient once
+    assert (a.orders, a.revenue_cents, a.clicked, results.total.orders) == (1, 4200, 1, 1)
+    assert results.variants[0].figures.outcome.converted == 1
+    assert results.control.people == results.held_out == len(held(c.prefix))
+    assert results.conversion.verdict == "too_little_data"
+    assert results.audience == len(people)
