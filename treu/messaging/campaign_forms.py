@@ -86,6 +86,14 @@ class CampaignForm(forms.Form):
         ),
     )
 
+    def clean(self):
+        data = super().clean()
+        later = data.get("when") == "later"
+        if later and not (data.get("send_date") and data.get("send_time")):
+            # Without this a forgotten date would mean "at once".
+            self.add_error("send_date", _("Enter the date and the time."))
+        return data
+
     def to_input(self) -> CampaignInput:
         data = self.cleaned_data
         later = data["when"] == "later"

@@ -50,7 +50,11 @@ def _editor(request, campaign):
         form = cf.CampaignForm(initial=cf.initial_for(campaign))
         return _render_editor(request, campaign, form)
     form = cf.CampaignForm(request.POST)
-    if request.POST.get("action") == "save" and form.is_valid():
+    saving = request.POST.get("action") == "save"
+    if not saving:
+        form.is_valid()  # "Update count": show the audience, no errors yet
+        form.errors.clear()
+    elif form.is_valid():
         try:
             campaign = services.save_campaign(
                 campaign=campaign, data=form.to_input(), by=request.user
@@ -60,11 +64,7 @@ def _editor(request, campaign):
         else:
             messages.success(request, _("Campaign saved as a draft."))
             return redirect("messaging:campaign_detail", campaign_id=campaign.pk)
-    else:
-        form.is_valid()  # "Update count": show the audience, no errors yet
-        form.errors.clear()
-    status = 400 if request.POST.get("action") == "save" else 200
-    return _render_editor(request, campaign, form, status=status)
+    return _render_editor(request, campaign, form, status=400 if saving else 200)
 
 
 def _render_editor(request, campaign, form, *, status: int = 200):

@@ -372,7 +372,9 @@ def run_campaign(campaign_id: int, *, now: datetime | None = None) -> str | None
     if campaign.status != CampaignStatus.SENDING:
         campaign.started_at = campaign.started_at or now
         campaign.status = CampaignStatus.SENDING
-        campaign.save(update_fields=["status", "started_at", "ab_winner", "decided_at"])
+        campaign.save(
+            update_fields=["status", "started_at", "ab_winner", "decided_at", "updated_at"]
+        )
     ids = _audience(campaign, now)
     if campaign.is_ab_test and not campaign.ab_winner:
         return _send_test(campaign, ids, now)

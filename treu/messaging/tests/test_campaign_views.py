@@ -189,3 +189,33 @@ def test_marketing_changes_the_sending_rules_and_bad_input_changes_nothing(clien
     client.post(url, {"weekly_cap": "2", "quiet_from": "21:30", "quiet_until": "07:00"})
     rules = SendingRules.current()
     assert (rules.weekly_cap, rules.quiet_from, rules.quiet_until) == (2, time(21, 30), time(7))
+
+
+def test_sending_later_without_a_date_is_refused_not_sent_at_once(client, marketer):
+    client.force_login(marketer)
+    response = client.post(
+        reverse("messaging:campaign_new"), _post(everyone(), newsletter(), when="later")
+    )
+    assert response.status_code == 400
+    assert "Geben Sie Datum und Uhrzeit an." in response.content.decode()
+    assert Campaign.objects.count() == 0
+
+
+def test_the_list_reads_a_fixed_number_of_queries(client, marketer, django_assert_num_queries):
+    segment, template = everyone(), newsletter()
+    data = services.CampaignInput(name="Eins", segment=segment, mail_template=template)
+    services.save_campaign(data=data)
+    client.force_login(marketer)
+    client.get(reverse("messaging:campaign_list"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("messaging:campaign_list"))
+    for n in range(5):
+        services.save_campaign(data=services.CampaignInput(
+            name=f"Noch {n}", segment=segment, mail_template=template
+        ))  # fmt: skip
+    with django_assert_num_queries(len(one)):
+        response = client.get(reverse("messaging:campaign_list"))
+    assert response.content.decode().count("Noch ") == 5
