@@ -22,6 +22,7 @@ from treu.messaging.selectors.conversions import (
     attribution_window,
     conversions_by_prefix,
 )
+from treu.messaging.selectors.engagement import mail_events, marketing_mails_sent
 
 __all__ = [
     "ConsentOverview", "UnsubscribeTarget", "all_topics", "consent_history", "consent_of",
@@ -30,4 +31,6 @@ __all__ = [
     "unsubscribe_target",
     # Conversions
     "Conversions", "attributed_orders", "attribution_window", "conversions_by_prefix",
+    # Engagement
+    "mail_events", "marketing_mails_sent",
 ]  # fmt: skip
