@@ -21,6 +21,7 @@ class MessagingConfig(AppConfig):
             engagement_events,
             privacy,
             segment_setup,
+            sending_setup,
             services,
             tasks,
             tracking_hooks,
@@ -103,3 +104,4 @@ class MessagingConfig(AppConfig):
         from treu.messaging import template_setup
 
         template_setup.ready()
+        sending_setup.ready()
