@@ -5,7 +5,7 @@ fared against its control group."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -244,3 +244,25 @@ def send_outcome(prefix: str, *, window: timedelta, now: datetime) -> SendOutcom
 
 def held_out_count(prefix: str) -> int:
     return Holdout.objects.filter(prefix=prefix).count()
+
+
+# Campaigns and automations say what their sends are called ({prefix: name}), for the
+# experiment log's choice of control groups; a prefix no one names shows as itself.
+_send_names: list[Callable[[], dict[str, str]]] = []
+
+
+def register_send_names(names: Callable[[], dict[str, str]]) -> None:
+    if names not in _send_names:
+        _send_names.append(names)
+
+
+def measurable_sends() -> list[tuple[str, str]]:
+    """(prefix, name) of every send with a control group: those named by campaigns and
+    automations, and any that held people back."""
+    names: dict[str, str] = {}
+    for provider in _send_names:
+        names.update(provider())
+    held = Holdout.objects.order_by().values_list("prefix", flat=True).distinct()
+    for prefix in held:
+        names.setdefault(prefix, prefix)
+    return sorted(names.items(), key=lambda item: str(item[1]).lower())
