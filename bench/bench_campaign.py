@@ -60,6 +60,8 @@ def main() -> int:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "treu.settings"
     os.environ["MESSAGING_RATE_PER_MINUTE"] = "0"
+    # The shop on its own host, as usual: its links go through the click redirect.
+    os.environ.setdefault("TREU_SHOP_URL", "https://roesterei.example")
     sys.path.insert(0, str(ROOT))
     try:
         return run(args, workdir)
@@ -137,27 +139,15 @@ TEMPLATE_BLOCKS = [
 ]
 
 
-def run(args, workdir: Path) -> int:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.utils import timezone
-
+def prepare(mails: int, *, now):
+    """The consenting customers, the rules, segment, template and a due campaign."""
     from treu.messaging import services
-    from treu.messaging.models import Campaign, CampaignStatus, OutboundMessage
+    from treu.messaging.models import Campaign, CampaignStatus
     from treu.messaging.segments import services as segment_services
 
-    call_command("migrate", verbosity=0)
-    if OutboundMessage.objects.exists():
-        print("The database already holds outbox rows: use an empty one.", file=sys.stderr)
-        return 2
-    now = timezone.now()
     started = time.monotonic()
-    populate(args.mails, now=now)
-    print(
-        f"setup         {args.mails:,} consenting customers in {time.monotonic() - started:.1f} s"
-    )
+    populate(mails, now=now)
+    print(f"setup         {mails:,} consenting customers in {time.monotonic() - started:.1f} s")
     services.save_sending_rules(weekly_cap=0, quiet_from=wall_time(0), quiet_until=wall_time(0))
     segment = segment_services.save_segment(
         name="Alle mit Newsletter", rules_tree={"version": 1, "match": "all", "groups": []}
@@ -180,6 +170,24 @@ def run(args, workdir: Path) -> int:
     # What `schedule_campaign` does for "send now", minus handing the job to huey: here the
     # job runs in this process, timed.
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SCHEDULED, due_at=now)
+    return campaign
+
+
+def run(args, workdir: Path) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from treu.messaging import services
+    from treu.messaging.models import OutboundMessage
+
+    call_command("migrate", verbosity=0)
+    if OutboundMessage.objects.exists():
+        print("The database already holds outbox rows: use an empty one.", file=sys.stderr)
+        return 2
+    campaign = prepare(args.mails, now=timezone.now())
 
     def write() -> float:
         began, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
