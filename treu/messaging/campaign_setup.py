@@ -6,13 +6,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 def ready() -> None:
-    from treu.core import navigation, roles
+    from treu.core import navigation, privacy, roles
     from treu.demo.generator import DemoStep, register_step
     from treu.messaging import campaign_demo, campaign_tasks  # noqa: F401 - the periodic send
+    from treu.messaging.models import Campaign
     from treu.messaging.selectors import campaigns as campaign_selectors
     from treu.messaging.selectors.sending import register_send_names
 
     register_send_names(campaign_selectors.campaign_send_names)
+    privacy.not_personal(
+        Campaign, reason="A campaign's name labels a newsletter; who got it is in the outbox."
+    )
     # Named to finish after "segments": the demo campaigns go to the example segments.
     register_step(
         DemoStep("sent_campaigns", reset=campaign_demo.reset, finish=campaign_demo.finish)
