@@ -5,18 +5,26 @@ predictions, and the fit side by side with the `lifetimes` package on the same d
     .venv/bin/python bench/bench_clv.py --customers 100000 --db /tmp/clv.sqlite3  # ~1M orders
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/treu_bench_clv \\
         .venv/bin/python bench/bench_clv.py --customers 100000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/treu_bench_10m \\
+        nice -n 19 .venv/bin/python bench/bench_clv.py --customers 1000000 --runs 1 --no-lifetimes
 
 The shop is synthetic, written straight into the tables (the demo generator needs over an
 hour for 100,000 customers): customers acquired evenly over three years before --until,
 purchase days drawn from the BG/NBD process and order values from Gamma-Gamma with known
-parameters (about 10 orders per customer). A database that already holds orders is reused
-as it is. Then, in a fresh child process (its peak memory is the recompute's own):
-`services.recompute_analytics` --runs times (KPIs, cohorts, RFM, the fit and predictions),
-the fit alone on the recompute's own per-customer summary, and the same summary written to
-an .npz file and fitted by `lifetimes` 0.11.3 in a separate virtualenv (created on first
-use at --lifetimes-venv; `lifetimes` is never a dependency of treu); each fit timed best of
-three, both with one BLAS thread. Reports the times, the peak memory, both parameter sets
-and whether they agree to three significant digits.
+parameters (about 10 orders per customer), and order lines with the demo roaster's products
+that add up to each order's value (about 1.24 lines per order; see `build_shop`), so the
+recommendations have real histories to work on. A database that already holds orders is
+reused as it is (`--build-only` builds and stops). Then, in a fresh child process (its peak
+memory is the recompute's own): `services.recompute_analytics` --runs times (KPIs, cohorts,
+RFM, recommendations, the fit and predictions; each part timed, and the CPU time of this
+process and of its PostgreSQL server process, which the shared machine's load does not
+stretch), the fit alone on the recompute's own per-customer summary, and the same summary
+written to an .npz file and fitted by `lifetimes` 0.11.3 in a separate virtualenv (created
+on first use at --lifetimes-venv; `lifetimes` is never a dependency of treu; `--no-lifetimes`
+skips it); each fit timed best of three, both with one BLAS thread. Then the dashboard, the
+segments, the recommendations, the forecast and three drill-downs as the owner. Reports the
+times, the peak memory, both parameter sets and whether they agree to three significant
+digits.
 
 With DATABASE_URL set, that database is migrated and, unless it holds orders, filled:
 use a throwaway database.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -103,7 +104,8 @@ def compute(*, now: datetime) -> RecoComputed:
     try:
         reorders = _reorder_intervals(products)
         ProductReorder.objects.bulk_create(reorders, batch_size=500)
-        _customer_products(now)
+        with _sorted_grouping():
+            _customer_products(now)
         _related_products()
     finally:
         _run(f"DROP TABLE IF EXISTS {WORK}")
@@ -113,6 +115,23 @@ def compute(*, now: datetime) -> RecoComputed:
         pairs=RelatedProduct.objects.count(),
         reorder_products=len(reorders),
     )
+
+
+@contextmanager
+def _sorted_grouping():
+    """PostgreSQL: group by sorting, not hashing, for the statements inside. Its estimate of
+    the groups of a million lines is a sixth of the truth, so it hashes them (spilling
+    past work_mem) and then sorts them for the window anyway; sorted, one sort serves the
+    GROUP BY and the window: a fifth less CPU for the purchase histories (measured as the
+    server process's CPU time at 1.24 million lines), a sixth for `CustomerProduct`."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    _run("SET LOCAL enable_hashagg = off")
+    try:
+        yield
+    finally:
+        _run("SET LOCAL enable_hashagg TO DEFAULT")
 
 
 def _kept_units(lines) -> tuple[str, list]:
@@ -156,6 +175,11 @@ def _fill_work_table(now: datetime) -> None:
         " quantity BIGINT NOT NULL, gap BIGINT, previous_quantity BIGINT,"
         f" is_last INTEGER NOT NULL{key or ')'}"
     )
+    with _sorted_grouping():
+        _insert_purchases(facts_sql, [*facts_params, *erased_params], erased_sql, now)
+
+
+def _insert_purchases(facts_sql: str, params: list, erased_sql: str, now: datetime) -> None:
     day = _epoch_days("f.placed_at")
     window = "PARTITION BY f.customer_id, f.product_id ORDER BY f.placed_at, f.order_id"
     # Orders placed after `now` are left out by HAVING, not WHERE: see live_line_facts.
@@ -171,7 +195,7 @@ def _fill_work_table(now: datetime) -> None:
         " GROUP BY f.customer_id, f.product_id, f.placed_at, f.order_id"
         " HAVING SUM(f.quantity) > 0 AND f.placed_at < %s"
         f" WINDOW w AS ({window})",
-        [*facts_params, *erased_params, connection.ops.adapt_datetimefield_value(now)],
+        [*params, connection.ops.adapt_datetimefield_value(now)],
     )
 
 
