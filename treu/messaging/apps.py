@@ -18,8 +18,10 @@ class MessagingConfig(AppConfig):
             consent_events,
             consent_privacy,
             consent_tasks,
+            engagement_events,
             privacy,
             segment_setup,
+            sending_setup,
             services,
             tasks,
             tracking_hooks,
@@ -102,3 +104,4 @@ class MessagingConfig(AppConfig):
         from treu.messaging import template_setup
 
         template_setup.ready()
+        sending_setup.ready()
