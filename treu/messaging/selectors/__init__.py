@@ -21,6 +21,7 @@ from treu.messaging.selectors.conversions import (
     attributed_orders,
     attribution_window,
     conversions_by_prefix,
+    marketing_mail_facts,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "unsubscribe_target",
     # Conversions
     "Conversions", "attributed_orders", "attribution_window", "conversions_by_prefix",
+    "marketing_mail_facts",
 ]  # fmt: skip
