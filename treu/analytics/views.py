@@ -181,6 +181,7 @@ def experiments(request):
         request.POST or None,
         months=_experiment_months(now_month),
         metrics=experiment_metrics.metric_choices(),
+        control_groups=experiment_metrics.control_group_choices(),
         initial={"first_month": f"{month_start(now_month):%Y-%m}"},
     )
     if request.method == "POST":
@@ -195,6 +196,7 @@ def experiments(request):
                     metric=data["metric"],
                     first_month=selectors.parse_month(data["first_month"]),
                     months=data["months"],
+                    control_group=data["control_group"],
                     by=request.user,
                 )
             except services.AnalyticsError as error:

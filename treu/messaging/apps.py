@@ -20,6 +20,7 @@ class MessagingConfig(AppConfig):
             consent_tasks,
             privacy,
             segment_setup,
+            sending_setup,
             services,
             tasks,
             tracking_hooks,
@@ -102,3 +103,4 @@ class MessagingConfig(AppConfig):
         from treu.messaging import template_setup
 
         template_setup.ready()
+        sending_setup.ready()

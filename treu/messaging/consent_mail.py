@@ -3,11 +3,15 @@ mail gets (visible unsubscribe link, RFC 8058 one-click headers, §7(3) UWG noti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from treu.messaging.consent_tokens import unsubscribe_token
 from treu.messaging.models import Channel, Consent, LegalBasis
@@ -84,3 +88,61 @@ def marketing_message(
             html = f"{html}{html_footer}"
         message.attach_alternative(html, "text/html")
     return message
+
+
+@dataclass(frozen=True)
+class MarketingFrame:
+    """What one customer's marketing mail carries besides its content."""
+
+    text_footer: str
+    html_footer: str
+    headers: dict[str, str]
+
+    def wrap(self, *, text: str, html: str = "") -> tuple[str, str]:
+        body = f"{text.rstrip()}\n\n{self.text_footer}"
+        if html:
+            if "</body>" in html:
+                html = html.replace("</body>", f"{self.html_footer}</body>", 1)
+            else:
+                html = f"{html}{self.html_footer}"
+        return body, html
+
+
+_PAGE, _PREFERENCES = "\x00treu-page\x00", "\x00treu-preferences\x00"
+
+
+def marketing_frames(
+    customers: Mapping[int, str], existing_customer_ids: set[int], channel: str = Channel.EMAIL
+) -> dict[int, MarketingFrame]:
+    """`marketing_message`'s frame for many customers at once ({id: language}): the footers
+    are rendered once per language and basis, then each one gets its own signed links."""
+    rendered: dict[tuple[str, bool], tuple[str, str]] = {}
+    frames = {}
+    for customer_id, language in customers.items():
+        existing = customer_id in existing_customer_ids
+        shape = (language or "de", existing)
+        if shape not in rendered:
+            context = {
+                "urls": {"page": _PAGE, "preferences": _PREFERENCES},
+                "existing_customer": existing,
+            }
+            with translation.override(shape[0]):
+                rendered[shape] = (
+                    render_to_string("messaging/mail/marketing_footer.txt", context),
+                    render_to_string("messaging/mail/marketing_footer.html", context),
+                )
+        urls = unsubscribe_urls(customer_id, channel)
+        text, html = rendered[shape]
+        text = text.replace(_PAGE, urls["page"]).replace(_PREFERENCES, urls["preferences"])
+        html = html.replace(_PAGE, escape(urls["page"])).replace(
+            _PREFERENCES, escape(urls["preferences"])
+        )
+        frames[customer_id] = MarketingFrame(
+            text_footer=text,
+            html_footer=html,
+            headers={
+                "List-Unsubscribe": f"<{urls['one_click']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+    return frames

@@ -25,6 +25,7 @@ from treu.messaging.models.outbox import (
     SuppressionReason,
 )
 from treu.messaging.models.segments import Segment, SegmentMembership
+from treu.messaging.models.sending import Holdout, SendingRules
 from treu.messaging.models.templates import MailTemplate
 
 __all__ = [
@@ -41,4 +42,6 @@ __all__ = [
     "Segment", "SegmentMembership",
     # Mail templates
     "MailTemplate",
+    # Sending rules and control groups
+    "Holdout", "SendingRules",
 ]  # fmt: skip

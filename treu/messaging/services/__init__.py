@@ -52,8 +52,20 @@ from treu.messaging.services.outbox import (
     send_due_messages,
     suppress_address,
 )
+from treu.messaging.services.sending import (
+    MailSend,
+    SendingRulesError,
+    SendReport,
+    in_control_group,
+    message_key,
+    save_sending_rules,
+    send_mail_template,
+)
 
 __all__ = [
+    # Sending
+    "MailSend", "SendingRulesError", "SendReport", "in_control_group", "message_key",
+    "save_sending_rules", "send_mail_template",
     "LINK_MESSAGES", "ConsentError", "ConsentLinkError", "SignupResult", "SignupStatus",
     "TokenCheck", "address_hash", "check_confirmation_token", "confirm_consent",
     "default_texts_after_migrate", "ensure_default_consent_texts",
