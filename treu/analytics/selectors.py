@@ -834,6 +834,13 @@ def drill(params) -> Drill:
     )
 
 
+def drill_rows(found: Drill) -> QuerySet:
+    """The drill-down's customers as rows with `customer_id` (for a segment of them)."""
+    if isinstance(found.figures, ChurnBandFigures):
+        return found.figures.predictions
+    return found.figures
+
+
 class ChurnBandFigures:
     """The customers of a churn-risk band for the paginator and the CSV, the most valuable
     (predicted 12-month value) first: the order comes from the prediction index
