@@ -69,7 +69,7 @@ def shop_with_programme(db):
     book(anna_m, EntryKind.EARN, 100, berlin(2025, 1, 3))
     book(anna_m, EntryKind.REDEEM, -50, berlin(2025, 3, 3))
     book(ben_m, EntryKind.EARN, 40, berlin(2025, 4, 20), status=EntryStatus.PENDING)
-    book(anna_m, EntryKind.EXPIRE, -10, berlin(2025, 5, 31, 23, 30))  # still May in Berlin
+    book(anna_m, EntryKind.EXPIRE, -10, berlin(2025, 6, 1, 0, 30))  # 22:30 UTC on 31 May
     book(anna_m, EntryKind.ADJUST, 5, berlin(2025, 5, 4))
     book(ben_m, EntryKind.REVERSE, -20, berlin(2025, 5, 6))
     mail(anna, f"campaign:7:customer:{anna.pk}", berlin(2025, 3, 1))
@@ -108,7 +108,8 @@ def test_members_revenue_counts_from_the_month_of_joining(shop_with_programme):
 def test_points_flow_per_month_and_the_redemption_rate(shop_with_programme):
     may = figures(2025, 5)
     assert (may.points_issued, may.points_taken_back, may.points_redeemed) == (5, 20, 0)
-    assert may.points_expired == 10  # 23:30 on 31 May Berlin time is 21:30 UTC
+    # 00:30 on 1 June Berlin time (22:30 UTC on 31 May) belongs to June.
+    assert (may.points_expired, figures(2025, 6).points_expired) == (0, 10)
     assert figures(2025, 4).points_issued == 40  # pending points count as issued
     assert figures(2025, 3).redemption_rate is None  # nothing issued in March
     year = figures(2025, 5, months=12)
@@ -211,3 +212,18 @@ def test_the_dashboard_with_the_new_cards_costs_the_same_queries(
     with django_assert_num_queries(10):  # as without them: the figures are in the period rows
         page = client.get(reverse("analytics:dashboard"), {"period": "3"})
     assert {"members", "email_revenue"} <= page.context["d"].card_keys
+
+
+def test_the_csv_has_the_loyalty_and_email_columns_once_they_are_shown(
+    client_of, owner, shop_with_programme
+):
+    response = client_of(owner).get(
+        reverse("analytics:export", args=["kpis"]), {"period": "1", "month": "2025-04"}
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    header = lines[0].split(";")
+    april = dict(zip(header, next(x for x in lines if x.startswith("2025-04;")).split(";")))
+    assert april["Mitglieder des Treueprogramms"] == "2"
+    assert april["Mitglieder unter den aktiven Kunden (%)"] == "66,7"
+    assert april["E-Mail-Umsatz (€)"] == "20,00"
+    assert april["davon Automationen (€)"] == "20,00"
