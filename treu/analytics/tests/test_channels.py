@@ -222,7 +222,8 @@ def test_the_csv_has_the_loyalty_and_email_columns_once_they_are_shown(
     )
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     header = lines[0].split(";")
-    april = dict(zip(header, next(x for x in lines if x.startswith("2025-04;")).split(";")))
+    cells = next(x for x in lines if x.startswith("2025-04;")).split(";")
+    april = dict(zip(header, cells, strict=True))
     assert april["Mitglieder des Treueprogramms"] == "2"
     assert april["Mitglieder unter den aktiven Kunden (%)"] == "66,7"
     assert april["E-Mail-Umsatz (€)"] == "20,00"
