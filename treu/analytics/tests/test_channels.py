@@ -9,42 +9,13 @@ import pytest
 from django.urls import reverse
 
 from treu.analytics import selectors
-from treu.analytics.tests.helpers import berlin, figures, order, recompute
+from treu.analytics.tests.helpers import berlin, book, figures, join, mail, order, recompute
 from treu.customers.tests.factories import CustomerFactory
-from treu.loyalty.models import EntryKind, EntryStatus, Member, PointsEntry
-from treu.messaging import services as messaging_services
-from treu.messaging.models import MessageStatus, OutboundMessage
+from treu.loyalty.models import EntryKind, EntryStatus
 
 pytestmark = pytest.mark.django_db
 
 NOW = berlin(2025, 6, 20)
-
-
-def join(customer, at) -> Member:
-    return Member.objects.create(customer=customer, joined_at=at)
-
-
-def book(member: Member, kind: str, points: int, at, status=EntryStatus.AVAILABLE) -> None:
-    entry = PointsEntry.objects.create(
-        member=member, kind=kind, points=points, status=status, available_at=at
-    )
-    PointsEntry.objects.filter(pk=entry.pk).update(created_at=at)  # auto_now_add otherwise
-
-
-def mail(customer, key: str, sent) -> None:
-    messaging_services.enqueue_messages(
-        [
-            messaging_services.NewMessage(
-                key=key,
-                to_email=customer.email,
-                customer_id=customer.pk,
-                subject="Hallo",
-                text_body="x",
-                purpose="marketing",
-            )
-        ]
-    )
-    OutboundMessage.objects.filter(key=key).update(status=MessageStatus.SENT, sent_at=sent)
 
 
 @pytest.fixture
