@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from django.urls import reverse
 
-from treu.analytics import selectors
+from treu.analytics import report, selectors
 from treu.analytics.tests.helpers import berlin, book, figures, join, mail, order, recompute
 from treu.customers.tests.factories import CustomerFactory
 from treu.loyalty.models import EntryKind, EntryStatus
@@ -199,3 +199,12 @@ def test_the_csv_has_the_loyalty_and_email_columns_once_they_are_shown(
     assert april["Mitglieder unter den aktiven Kunden (%)"] == "66,7"
     assert april["E-Mail-Umsatz (€)"] == "20,00"
     assert april["davon Automationen (€)"] == "20,00"
+
+
+def test_the_monthly_report_has_the_email_revenue_and_the_member_share(shop_with_programme):
+    figures_of_april = report.monthly_report(figures(2025, 4).month_index)
+    month = {c.key: c for c in figures_of_april.month_cards}
+    year = {c.key: c for c in figures_of_april.year_cards}
+    assert month["email_revenue"].value == 2000 and month["redemption"].value == 0
+    assert year["member_share"].value == Fraction(2, 3)
+    assert year["member_share"].previous == Fraction(1, 3)  # the 12 months ending in March
