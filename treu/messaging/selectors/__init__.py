@@ -23,6 +23,7 @@ from treu.messaging.selectors.conversions import (
     conversions_by_prefix,
     marketing_mail_facts,
 )
+from treu.messaging.selectors.engagement import mail_events, marketing_mails_sent
 from treu.messaging.selectors.sending import (
     COUNTRY_ZONES,
     GroupOutcome,
@@ -52,4 +53,6 @@ __all__ = [
     # Conversions
     "Conversions", "attributed_orders", "attribution_window", "conversions_by_prefix",
     "marketing_mail_facts",
+    # Engagement
+    "mail_events", "marketing_mails_sent",
 ]  # fmt: skip
