@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_customer_lists'),
+        ('messaging', '0008_outbox_customer_sent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
