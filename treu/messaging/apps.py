@@ -104,3 +104,6 @@ class MessagingConfig(AppConfig):
 
         template_setup.ready()
         sending_setup.ready()
+        from treu.messaging import flow_setup
+
+        flow_setup.ready()

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from treu.messaging import consent_urls, outbox_views, segment_urls, template_urls
+from treu.messaging import (
+    consent_urls,
+    flow_urls,
+    outbox_views,
+    segment_urls,
+    template_urls,
+)
 
 app_name = "messaging"
 
@@ -8,6 +14,7 @@ urlpatterns = [
     *consent_urls.urlpatterns,
     *segment_urls.urlpatterns,
     *template_urls.urlpatterns,
+    *flow_urls.urlpatterns,
     path("outbox/", outbox_views.outbox, name="outbox"),
     path("outbox/<int:message_id>/resend/", outbox_views.resend, name="outbox_resend"),
     path("suppressions/", outbox_views.suppression_list, name="suppressions"),

@@ -16,6 +16,17 @@ from treu.messaging.models.consent import (
     WithdrawalMethod,
 )
 from treu.messaging.models.engagement import EventKind, MessageEvent
+from treu.messaging.models.flows import (
+    Enrollment,
+    EnrollmentStatus,
+    Flow,
+    FlowStep,
+    FlowTrigger,
+    StaffTask,
+    StepKind,
+    StepOutcome,
+    StepRun,
+)
 from treu.messaging.models.outbox import (
     DeliveryStatus,
     MessagePurpose,
@@ -44,4 +55,7 @@ __all__ = [
     "MailTemplate",
     # Sending rules and control groups
     "Holdout", "SendingRules",
+    # Automations
+    "Enrollment", "EnrollmentStatus", "Flow", "FlowStep", "FlowTrigger", "StaffTask",
+    "StepKind", "StepOutcome", "StepRun",
 ]  # fmt: skip
