@@ -27,7 +27,7 @@ def flow_advice(figures: advisor.ShopFigures) -> Iterable[advisor.Advice]:
         found.append(
             advisor.Advice(
                 key="flow_post_purchase",
-                title=_("%(pct)s of your first-time buyers never buy again")
+                title=_("%(pct)s of your first-time buyers do not buy again within 90 days")
                 % {"pct": f"{float(1 - rate) * 100:.0f} %"},
                 text=_(
                     "Switch on the post-purchase automation: a thank-you with tips a day "
