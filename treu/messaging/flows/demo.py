@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
 from treu.customers import selectors as customer_selectors
 from treu.messaging.flows import engine, services, triggers
-from treu.messaging.models import Enrollment, Flow, FlowTrigger, StaffTask
+from treu.messaging.models import Enrollment, Flow, FlowTrigger, OutboundMessage, StaffTask
 
 SWITCHED_ON = ("post_purchase", "birthday", "winback", "tier_reached")
 HISTORY_DAYS = 28
 
 
 def reset() -> None:
+    # The flows' mails too: they name the demo's customers, who go next.
+    OutboundMessage.objects.filter(key__startswith="flow:").delete()
     StaffTask.objects.all().delete()
     Enrollment.objects.all().delete()
     Flow.objects.update(active=False, switched_at=None)
@@ -25,7 +28,9 @@ def finish() -> None:
     first orders enter the thank-you flow, the daily check finds birthdays and overdue
     regulars, and the worker runs the steps at each day's moment."""
     services.ensure_default_flows()
-    end = timezone.now()
+    # The demo's history ends at its last order (a demo built "until" a past day too).
+    last = customer_selectors.segmentable_customers().aggregate(last=Max("last_order_at"))["last"]
+    end = min(timezone.now(), last + timedelta(hours=6)) if last else timezone.now()
     start = end - timedelta(days=HISTORY_DAYS)
     for flow in Flow.objects.filter(default_key__in=SWITCHED_ON):
         services.switch_flow(flow=flow, active=True, now=start)
