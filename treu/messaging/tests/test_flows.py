@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -323,3 +324,31 @@ def test_no_enrollment_runs_a_step_twice_under_any_interleaving(plan):
 def test_daily_trigger_finds_overdue_and_skips_triggers_of_switched_off_flows():
     assert triggers.enroll_daily(now=NOON) == 0
     assert FlowTrigger.OVERDUE in {f.trigger for f in Flow.objects.all()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_workers_at_once_run_every_step_once():
+    from treu.core.tests.threads import all_at_once
+
+    f = Flow.objects.get(default_key="tier_reached")  # a mail, then a staff task
+    f = services.switch_flow(flow=f, active=True, now=NOON)
+    customers = [CustomerFactory() for _ in range(60)]
+    services.enroll_customers(f, {c.pk: "x" for c in customers}, now=NOON)
+
+    def worker():
+        ran = 0
+        for _ in range(200):  # until every enrollment is through
+            if not Enrollment.objects.filter(status="active").exists():
+                break
+            token = uuid4().hex
+            ids = engine.claim_due_enrollments(token=token, now=NOON, limit=7)
+            ran += engine.run_claimed(token=token, ids=ids, now=NOON)
+        return ran
+
+    results = all_at_once(4, worker)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors[:3]
+    assert sum(results) == StepRun.objects.count() == 120
+    assert mails(f).count() == StaffTask.objects.count() == 60
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {"completed"}
