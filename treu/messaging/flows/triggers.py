@@ -37,6 +37,9 @@ from treu.messaging.models import (
 
 log = logging.getLogger(__name__)
 CATCH_UP_DAYS = 3
+# Orders placed longer ago than this start nothing: an import of last year's orders must
+# not thank anyone for a purchase from back then.
+FRESH_ORDER_DAYS = 14
 
 
 def active_flows(trigger: str) -> list[Flow]:
@@ -59,7 +62,12 @@ def enroll_confirmed_subscriber(event) -> None:
 
 @subscribe_batch("order.ingested")
 def enroll_orders_subscriber(events: list) -> None:
-    orders = {e.customer_id: e.payload.get("order_id") for e in events if e.customer_id}
+    fresh = timezone.now() - timedelta(days=FRESH_ORDER_DAYS)
+    orders = {
+        e.customer_id: e.payload.get("order_id")
+        for e in events
+        if e.customer_id and e.occurred_at >= fresh
+    }
     if not orders:
         return
     flows_first = active_flows(FlowTrigger.FIRST_ORDER)

@@ -154,7 +154,7 @@ def test_review_request_waits_for_the_delivery(django_capture_on_commit_callback
     review = flow("review_request")
     anna = consenting_customer(now=NOON)
     with django_capture_on_commit_callbacks(execute=True):
-        order = make_order(customer=anna, placed_at=NOON - timedelta(days=1))
+        order = make_order(customer=anna)
     enrollment = Enrollment.objects.get(flow=review)
     Enrollment.objects.filter(pk=enrollment.pk).update(arrived_at=NOON, next_run_at=NOON)
     engine.run_due_enrollments(now=NOON)
@@ -166,6 +166,14 @@ def test_review_request_waits_for_the_delivery(django_capture_on_commit_callback
     assert enrollment.next_run_at == NOON + timedelta(days=5, hours=3)
     engine.run_due_enrollments(now=NOON + timedelta(days=5, hours=3))
     assert mails(review).count() == 1
+
+
+def test_an_imported_old_order_starts_nothing(django_capture_on_commit_callbacks):
+    flow("post_purchase")
+    flow("review_request")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_order(customer=CustomerFactory(), placed_at=NOON - timedelta(days=400))
+    assert not Enrollment.objects.exists()
 
 
 def test_birthday_coupon_code_is_in_the_mail():
