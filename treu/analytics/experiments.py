@@ -50,3 +50,27 @@ def as_decimal(value) -> Decimal:
     if isinstance(value, Fraction):
         return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(SIX)
     return Decimal(value).quantize(SIX)
+
+
+def control_group_choices() -> list[tuple[str, str]]:
+    """The campaigns and automations that hold out a control group, by name."""
+    from treu.messaging import selectors as messaging_selectors
+
+    return [(prefix, str(name)) for prefix, name in messaging_selectors.measurable_sends()]
+
+
+def measure_against_control_group(prefix: str, *, now) -> dict[str, int]:
+    """Recipients and control group of the send as the experiment stores them: orders within
+    messaging's attribution window after each one's mail (or the moment they were held back)."""
+    from treu.messaging import selectors as messaging_selectors
+
+    outcome = messaging_selectors.send_outcome(
+        prefix, window=messaging_selectors.attribution_window(), now=now
+    )
+    figures = {}
+    for side, group in (("treated", outcome.recipients), ("control", outcome.control)):
+        figures[f"{side}_people"] = group.people
+        figures[f"{side}_converted"] = group.converted
+        figures[f"{side}_revenue_cents"] = group.revenue_cents
+        figures[f"{side}_squares"] = group.revenue_squares
+    return figures

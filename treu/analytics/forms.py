@@ -84,10 +84,23 @@ class ExperimentForm(forms.Form):
         choices=[(1, _("1 month")), (3, _("3 months")), (12, _("12 months"))],
         initial=3,
     )
+    control_group = forms.ChoiceField(
+        label=_("Measure against a control group"),
+        required=False,
+        help_text=_(
+            "Campaigns and automations that hold back a random control group: their "
+            "recipients are compared with the people held back, which shows what the "
+            "mail itself did."
+        ),
+    )
 
-    def __init__(self, *args, months: list, metrics: list, **kwargs):
+    def __init__(self, *args, months: list, metrics: list, control_groups=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["metric"].choices = metrics
+        self.fields["control_group"].choices = [
+            ("", _("None: compare before and after")),
+            *control_groups,
+        ]
         self.fields["first_month"].choices = [
             (f"{m:%Y-%m}", formats.date_format(m, "F Y")) for m in months
         ]

@@ -609,6 +609,18 @@ class Experiment(models.Model):
     )
     created_at = models.DateTimeField(_("created"))
     evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True)
+    # Measured against a campaign's or automation's random control group (its key prefix in
+    # messaging's outbox, "campaign:7" or "flow:3") instead of before and after; the two
+    # groups' figures as measured, so a later measurement does not rewrite a decision.
+    control_group = models.CharField(_("control group of"), max_length=120, blank=True)
+    treated_people = models.PositiveIntegerField(null=True, blank=True)
+    treated_converted = models.PositiveIntegerField(null=True, blank=True)
+    treated_revenue_cents = models.BigIntegerField(null=True, blank=True)
+    treated_squares = models.DecimalField(max_digits=36, decimal_places=0, null=True, blank=True)
+    control_people = models.PositiveIntegerField(null=True, blank=True)
+    control_converted = models.PositiveIntegerField(null=True, blank=True)
+    control_revenue_cents = models.BigIntegerField(null=True, blank=True)
+    control_squares = models.DecimalField(max_digits=36, decimal_places=0, null=True, blank=True)
 
     class Meta:
         verbose_name = _("experiment")

@@ -38,6 +38,7 @@ from treu.analytics.models import (
     month_index,
     month_start,
 )
+from treu.analytics.uplift import GroupRevenue, Uplift, Verdict, conversion_uplift, revenue_uplift
 from treu.core.money import format_euro
 
 PERIODS = {1: _("Month"), 3: _("Quarter"), 12: _("12 months")}
@@ -706,6 +707,13 @@ def drill(params) -> Drill:
     )
 
 
+def drill_rows(found: Drill) -> QuerySet:
+    """The drill-down's customers as rows with `customer_id` (for a segment of them)."""
+    if isinstance(found.figures, ChurnBandFigures):
+        return found.figures.predictions
+    return found.figures
+
+
 class ChurnBandFigures:
     """The customers of a churn-risk band for the paginator and the CSV, the most valuable
     (predicted 12-month value) first: the order comes from the prediction index
@@ -768,10 +776,29 @@ def figures_in_segments(*, customer, segments: list[str]) -> QuerySet:
 
 
 @dataclass(frozen=True)
+class ControlComparison:
+    """Recipients against the control group of the send an experiment measures."""
+
+    name: str
+    treated_people: int
+    treated_converted: int
+    control_people: int
+    control_converted: int
+    conversion: Uplift
+    revenue: Uplift  # cents per person
+
+    @property
+    def verdict(self) -> Verdict:
+        """Conversion decides; revenue alone (a few large orders) does not make it "works"."""
+        return self.conversion.verdict
+
+
+@dataclass(frozen=True)
 class ExperimentEntry:
     experiment: Experiment
     figure: Card  # value: the result (None until evaluated); previous: the baseline
-    can_evaluate: bool  # its months are over and computed
+    can_evaluate: bool  # its months are over and computed (control groups: until decided)
+    control: ControlComparison | None = None
 
     @property
     def period_text(self) -> str:
@@ -807,7 +834,31 @@ def experiment_entry(
         higher_is_better=better,
     )
     can_evaluate = computed_month is not None and computed_month > experiment.last_month
-    return ExperimentEntry(experiment, figure, can_evaluate)
+    if experiment.control_group:
+        can_evaluate = not experiment.decision
+    return ExperimentEntry(experiment, figure, can_evaluate, _control_comparison(experiment))
+
+
+def _control_comparison(e: Experiment) -> ControlComparison | None:
+    if not e.control_group or e.treated_people is None or e.control_people is None:
+        return None
+    from treu.analytics.experiments import control_group_choices
+
+    name = dict(control_group_choices()).get(e.control_group, e.control_group)
+    conversion = conversion_uplift(
+        treated_conversions=e.treated_converted,
+        treated=e.treated_people,
+        control_conversions=e.control_converted,
+        control=e.control_people,
+    )
+    revenue = revenue_uplift(
+        GroupRevenue(e.treated_people, e.treated_revenue_cents, int(e.treated_squares)),
+        GroupRevenue(e.control_people, e.control_revenue_cents, int(e.control_squares)),
+    )
+    return ControlComparison(
+        name, e.treated_people, e.treated_converted, e.control_people, e.control_converted,
+        conversion, revenue,
+    )  # fmt: skip
 
 
 def experiment_log() -> list[ExperimentEntry]:

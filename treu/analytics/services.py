@@ -296,12 +296,20 @@ def start_experiment(
     metric: str,
     first_month: int,
     months: int,
+    control_group: str = "",
     by=None,
     now: datetime | None = None,
 ) -> Experiment:
-    """Write an experiment down, with its baseline: the figure for the months before it."""
+    """Write an experiment down, with its baseline: the figure for the months before it.
+
+    With `control_group` (a campaign's or automation's send) it is also measured as
+    recipients against the people held back from that send."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
+    if control_group and control_group not in dict(experiments.control_group_choices()):
+        errors["control_group"] = [
+            _("Choose a campaign or automation that holds back a control group.")
+        ]
     if not title.strip():
         errors["title"] = [_("Give the experiment a name.")]
     if not hypothesis.strip():
@@ -325,14 +333,20 @@ def start_experiment(
         first_month=first_month,
         months=months,
         baseline=baseline,
+        control_group=control_group,
         created_by=by,
         created_at=now,
     )
 
 
 def evaluate_experiment(experiment: Experiment, *, now: datetime | None = None) -> Experiment:
-    """Take the result once the experiment's months are over and computed."""
+    """Take the result once the experiment's months are over and computed.
+
+    One measured against a control group can be measured at any time, and again until it
+    is decided: the groups' figures only grow more telling."""
     now = now or timezone.now()
+    if experiment.control_group:
+        return _measure_against_control_group(experiment, now)
     done = selectors.run_state().last_done
     computed_month = month_index(timezone.localdate(done.as_of)) if done else None
     if computed_month is None or computed_month <= experiment.last_month:
@@ -354,6 +368,27 @@ def evaluate_experiment(experiment: Experiment, *, now: datetime | None = None) 
         )
         experiment.status, experiment.evaluated_at = ExperimentStatus.EVALUATED, now
         experiment.save(update_fields=["result", "status", "evaluated_at"])
+    return experiment
+
+
+def _measure_against_control_group(experiment: Experiment, now: datetime) -> Experiment:
+    if experiment.decision:
+        raise AnalyticsError(
+            {"experiment": [_("The experiment is decided; its measurement stays as it was.")]}
+        )
+    figures = experiments.measure_against_control_group(experiment.control_group, now=now)
+    with transaction.atomic():
+        experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        for name, value in figures.items():
+            setattr(experiment, name, value)
+        done = selectors.run_state().last_done
+        computed_month = month_index(timezone.localdate(done.as_of)) if done else None
+        if computed_month is not None and computed_month > experiment.last_month:
+            experiment.result = experiments.figure(
+                experiment.metric, months=experiment.months, last_month=experiment.last_month
+            )
+        experiment.status, experiment.evaluated_at = ExperimentStatus.EVALUATED, now
+        experiment.save()
     return experiment
 
 

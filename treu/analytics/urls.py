@@ -9,6 +9,7 @@ urlpatterns = [
     path("segments/", views.segments, name="segments"),
     path("prediction/", views.prediction, name="prediction"),
     path("customers/", views.customers, name="customers"),
+    path("customers/segment/", views.customers_to_segment, name="customers_to_segment"),
     path("next-steps/", views.next_steps, name="next_steps"),
     path("report/", views.report, name="report"),
     path("experiments/", views.experiments, name="experiments"),

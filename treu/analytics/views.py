@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from treu.analytics.forms import DecisionForm, ExperimentForm, SettingsForm
 from treu.analytics.models import Experiment, month_index, month_start
 from treu.backoffice.access import staff_view
 from treu.backoffice.pagination import paginate
+from treu.messaging import services as messaging_services
 
 VIEW = "analytics.view_analytics"
 
@@ -81,6 +83,43 @@ def customers(request):
     query.pop("page", None)
     context = {"drill": drill, "page": page, "query": query.urlencode()}
     return render(request, "analytics/customers.html", context)
+
+
+@staff_view(VIEW)
+@require_POST
+def customers_to_segment(request):
+    """The customers behind a number become a segment (a fixed list) in one click."""
+    if not request.user.has_perm("messaging.add_segment"):
+        raise PermissionDenied
+    try:
+        drill = selectors.drill(request.GET)
+    except selectors.DrillError:
+        raise Http404(_("This list does not exist.")) from None
+    name = request.POST.get("name", "").strip() or drill_segment_name(drill)
+    try:
+        segment = messaging_services.segment_from_customers(
+            name=name,
+            customers=selectors.drill_rows(drill),
+            source=request.GET.urlencode(),
+            by=request.user,
+        )
+    except messaging_services.SegmentError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(f"{reverse('analytics:customers')}?{request.GET.urlencode()}")
+    messages.success(
+        request, _("The segment “%(name)s” holds these customers.") % {"name": segment.name}
+    )
+    return redirect("messaging:segment_detail", segment_id=segment.pk)
+
+
+def drill_segment_name(drill) -> str:
+    if drill.month is None:
+        return f"{drill.title} ({timezone.localdate():%d.%m.%Y})"[:100]
+    if drill.period == 1:
+        when = formats.date_format(drill.end, "F Y")
+    else:
+        when = f"{formats.date_format(drill.start, 'M Y')}–{formats.date_format(drill.end, 'M Y')}"
+    return f"{drill.title}, {when}"[:100]
 
 
 @staff_view("analytics.change_analyticssettings")
@@ -179,6 +218,7 @@ def experiments(request):
         request.POST or None,
         months=_experiment_months(now_month),
         metrics=experiment_metrics.metric_choices(),
+        control_groups=experiment_metrics.control_group_choices(),
         initial={"first_month": f"{month_start(now_month):%Y-%m}"},
     )
     if request.method == "POST":
@@ -193,6 +233,7 @@ def experiments(request):
                     metric=data["metric"],
                     first_month=selectors.parse_month(data["first_month"]),
                     months=data["months"],
+                    control_group=data["control_group"],
                     by=request.user,
                 )
             except services.AnalyticsError as error:

@@ -49,6 +49,10 @@ def ready() -> None:
     # predictions, members and subscribers those steps write.
     register_step(DemoStep("messaging_flows", reset=demo.reset, finish=demo.finish))
     advisor.register("messaging_flows", advice.flow_advice)
+    from treu.messaging.flows import selectors as flow_selectors
+    from treu.messaging.selectors import register_send_names
+
+    register_send_names(flow_selectors.send_names)
     navigation.register(
         navigation.NavItem(
             "messaging_flows",

@@ -13,6 +13,7 @@ def ready() -> None:
         demo,
         events,
         fields,
+        lists,
         privacy,
         services,
         subscribers,
@@ -20,6 +21,7 @@ def ready() -> None:
     )
 
     fields.register_builtin_fields()
+    lists.register()
     subscribers.connect()
     # Marketing builds the segments campaigns go to; the owner has every permission anyway.
     roles.grant(
@@ -30,6 +32,7 @@ def ready() -> None:
         "messaging.delete_segment",
     )
     register_merge_handler("messaging.SegmentMembership", services.drop_duplicate_memberships)
+    register_merge_handler("messaging.CustomerListEntry", lists.move_list_entries)
     # Named so it sorts after "analytics" and "loyalty": steps finish in name order, and
     # the example segments read the RFM figures and tiers those steps write.
     register_step(DemoStep("segments", reset=demo.reset, finish=demo.finish))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django import template
 from django.utils import formats
 from django.utils.translation import ngettext, pgettext
@@ -50,3 +52,49 @@ def churn_label(value) -> str:
     from treu.analytics.models import ChurnRisk
 
     return str(ChurnRisk(value).label) if value in ChurnRisk.values else ""
+
+
+def _signed(text: str, value: float) -> str:
+    return f"{'+' if value > 0 else ('−' if value < 0 else '±')}{text}"
+
+
+@register.filter
+def uplift_share(value) -> str:
+    """A group's conversion (a share) as a percentage: '12,4 %'."""
+    return "–" if value is None else percent(value)
+
+
+@register.filter
+def uplift_cents(value) -> str:
+    """A group's revenue per person (cents, a statistic) rounded to the cent: '4,17 €'."""
+    return "–" if value is None else eur(round(value))
+
+
+def _interval(low: float, high: float, show) -> str:
+    if math.isinf(low) or math.isinf(high):
+        return ""
+    return " " + pgettext("confidence interval", "(%(low)s to %(high)s)") % {
+        "low": show(low),
+        "high": show(high),
+    }
+
+
+@register.filter
+def uplift_points(uplift) -> str:
+    """A conversion difference in percentage points with its 95 % interval."""
+    unit = pgettext("percentage points", "pp")
+
+    def show(value: float) -> str:
+        return _signed(f"{_number(abs(value) * 100, 1)}\u00a0{unit}", value)
+
+    return show(uplift.difference) + _interval(uplift.low, uplift.high, show)
+
+
+@register.filter
+def uplift_euro(uplift) -> str:
+    """A revenue-per-person difference in euros with its 95 % interval."""
+
+    def show(value: float) -> str:
+        return _signed(eur(round(abs(value))), value)
+
+    return show(uplift.difference) + _interval(uplift.low, uplift.high, show)

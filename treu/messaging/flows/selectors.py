@@ -138,9 +138,13 @@ def flow_outcome(flow: Flow, *, now: datetime) -> FlowOutcome:
     """Everyone who entered the flow against its control group: who ordered within
     OUTCOME_DAYS after entering, and their revenue — one query per group."""
     window = timedelta(days=OUTCOME_DAYS)
-    base = Enrollment.objects.filter(flow=flow).order_by().annotate(moment=F("enrolled_at"))
-    treated = _outcome(base.filter(held_out=False).values("customer_id", "moment"), window, now)
-    control = _outcome(base.filter(held_out=True).values("customer_id", "moment"), window, now)
+    base = (
+        Enrollment.objects.filter(flow=flow)
+        .order_by()
+        .annotate(person=F("customer_id"), moment=F("enrolled_at"))
+    )
+    treated = _outcome(base.filter(held_out=False).values("person", "moment"), window, now)
+    control = _outcome(base.filter(held_out=True).values("person", "moment"), window, now)
     return FlowOutcome(
         treated=treated,
         control=control,
@@ -156,6 +160,11 @@ def flow_outcome(flow: Flow, *, now: datetime) -> FlowOutcome:
         ),
         days=OUTCOME_DAYS,
     )
+
+
+def send_names() -> dict[str, str]:
+    """The automations with a control group, for the experiment log ({"flow:3": name})."""
+    return {f.prefix: f.name for f in Flow.objects.filter(control_percent__gt=0).only("pk", "name")}
 
 
 def open_tasks() -> QuerySet[StaffTask]:

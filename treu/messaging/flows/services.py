@@ -19,6 +19,7 @@ from treu.messaging.models import (
     EnrollmentStatus,
     Flow,
     FlowStep,
+    Holdout,
     MailTemplate,
     StaffTask,
 )
@@ -75,6 +76,16 @@ def enroll_customers(
         ]
         # Another process may have enrolled the same occasion meanwhile: the constraint wins.
         Enrollment.objects.bulk_create(rows, ignore_conflicts=True)
+        # The control group as every send records it (prefix "flow:<id>", from the first
+        # time someone was held back): the experiment log measures the flow's mails with it.
+        Holdout.objects.bulk_create(
+            [
+                Holdout(prefix=flow.prefix, customer_id=r.customer_id, at=now)
+                for r in rows
+                if r.held_out
+            ],
+            ignore_conflicts=True,
+        )
     return len(rows)
 
 

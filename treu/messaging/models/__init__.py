@@ -35,7 +35,12 @@ from treu.messaging.models.outbox import (
     Suppression,
     SuppressionReason,
 )
-from treu.messaging.models.segments import Segment, SegmentMembership
+from treu.messaging.models.segments import (
+    CustomerList,
+    CustomerListEntry,
+    Segment,
+    SegmentMembership,
+)
 from treu.messaging.models.sending import Holdout, SendingRules
 from treu.messaging.models.templates import MailTemplate
 
@@ -50,7 +55,7 @@ __all__ = [
     # Engagement
     "EventKind", "MessageEvent",
     # Segments
-    "Segment", "SegmentMembership",
+    "CustomerList", "CustomerListEntry", "Segment", "SegmentMembership",
     # Mail templates
     "MailTemplate",
     # Sending rules and control groups

@@ -77,3 +77,60 @@ class SegmentMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id}:{self.customer_id}"
+
+
+class CustomerList(models.Model):
+    """A fixed list of customers, e.g. the customers behind a figure on the dashboard.
+
+    Segments use it through the rule "in the list …", so a list from a drill-down can be
+    combined with other rules (and with consent) like any field. It never changes.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    source = models.CharField(_("taken from"), max_length=500, blank=True)
+    size = models.PositiveIntegerField(_("customers"), default=0)
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("customer list")
+        verbose_name_plural = _("customer lists")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerListEntry(models.Model):
+    customer_list = models.ForeignKey(
+        CustomerList,
+        verbose_name=_("customer list"),
+        on_delete=models.CASCADE,
+        related_name="entries",
+        db_index=False,  # the unique (list, customer) index serves list lookups
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("customer list entry")
+        verbose_name_plural = _("customer list entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_list", "customer"], name="messaging_list_entry_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_list_id}: {self.customer_id}"

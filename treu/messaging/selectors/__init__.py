@@ -30,6 +30,8 @@ from treu.messaging.selectors.sending import (
     customers_at_cap,
     held_out_count,
     keys_in_outbox,
+    measurable_sends,
+    register_send_names,
     send_moments,
     send_outcome,
     sending_rules,
@@ -39,7 +41,8 @@ from treu.messaging.selectors.sending import (
 __all__ = [
     # Sending
     "COUNTRY_ZONES", "GroupOutcome", "SendOutcome", "after_quiet_hours", "customers_at_cap",
-    "held_out_count", "keys_in_outbox", "send_moments", "send_outcome", "sending_rules",
+    "held_out_count", "keys_in_outbox", "measurable_sends", "register_send_names",
+    "send_moments", "send_outcome", "sending_rules",
     "zone_for",
     "ConsentOverview", "UnsubscribeTarget", "all_topics", "consent_history", "consent_of",
     "consent_overview", "consent_texts", "current_text", "customer_for_proof",

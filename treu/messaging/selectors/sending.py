@@ -5,7 +5,7 @@ fared against its control group."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from treu.commerce import selectors as commerce_selectors
+from treu.customers import selectors as customer_selectors
 from treu.messaging.models import (
     Holdout,
     MessagePurpose,
@@ -173,9 +174,9 @@ class SendOutcome:
 
 
 def _outcome(rows, window: timedelta, placed_before: datetime) -> GroupOutcome:
-    """rows: (customer_id, moment) as a queryset with `customer_id` and `moment`."""
+    """rows: one per person, a queryset with `person` (the customer's id) and `moment`."""
     orders = commerce_selectors.live_order_facts(placed_before=placed_before).filter(
-        customer_id=OuterRef("customer_id"),
+        customer_id=OuterRef("person"),
         placed_at__gte=OuterRef("moment"),
         placed_at__lt=ExpressionWrapper(
             OuterRef("moment") + Value(window), output_field=DateTimeField()
@@ -206,25 +207,62 @@ def _outcome(rows, window: timedelta, placed_before: datetime) -> GroupOutcome:
     )
 
 
-def send_outcome(prefix: str, *, window: timedelta, now: datetime) -> SendOutcome:
-    """Recipients (mails of `prefix` sent, from when it went out) against the control group
-    held back from the same send (from the moment they were held back): one query each."""
-    recipients = (
-        OutboundMessage.objects.filter(
-            key__startswith=f"{prefix}{CUSTOMER_PART}",
-            status=MessageStatus.SENT,
-            customer_id__isnull=False,
-        )
-        .order_by()
-        .annotate(moment=F("sent_at"))  # one row per customer: the key holds the id
-        .values("customer_id", "moment")
+def sent_mails_of(prefix: str):
+    """The sent mails of a send and of everything under it: "campaign:7" holds
+    "campaign:7:a" and "campaign:7:b", "flow:3" its steps ("flow:3:step:2")."""
+    return OutboundMessage.objects.filter(
+        key__startswith=f"{prefix}:",
+        key__contains=CUSTOMER_PART,
+        status=MessageStatus.SENT,
+        customer_id__isnull=False,
     )
-    control = Holdout.objects.filter(prefix=prefix).annotate(moment=F("at"))
+
+
+def send_outcome(prefix: str, *, window: timedelta, now: datetime) -> SendOutcome:
+    """Recipients (each customer who got a mail of the send, from their first one) against
+    the control group held back from it (from the moment they were held back): people,
+    who ordered within the window, revenue. One query per group."""
+    mails = sent_mails_of(prefix)
+    first = mails.filter(customer_id=OuterRef("pk")).order_by("sent_at").values("sent_at")[:1]
+    recipients = (
+        customer_selectors.segmentable_customers()
+        .filter(pk__in=mails.values("customer_id"))
+        .order_by()
+        .annotate(person=F("pk"), moment=Subquery(first))
+        .values("person", "moment")
+    )
+    control = (
+        Holdout.objects.filter(prefix=prefix)
+        .order_by()
+        .annotate(person=F("customer_id"), moment=F("at"))
+        .values("person", "moment")
+    )
     return SendOutcome(
-        recipients=_outcome(recipients, window, now),
-        control=_outcome(control.values("customer_id", "moment"), window, now),
+        recipients=_outcome(recipients, window, now), control=_outcome(control, window, now)
     )
 
 
 def held_out_count(prefix: str) -> int:
     return Holdout.objects.filter(prefix=prefix).count()
+
+
+# Campaigns and automations say what their sends are called ({prefix: name}), for the
+# experiment log's choice of control groups; a prefix no one names shows as itself.
+_send_names: list[Callable[[], dict[str, str]]] = []
+
+
+def register_send_names(names: Callable[[], dict[str, str]]) -> None:
+    if names not in _send_names:
+        _send_names.append(names)
+
+
+def measurable_sends() -> list[tuple[str, str]]:
+    """(prefix, name) of every send with a control group: those named by campaigns and
+    automations, and any that held people back."""
+    names: dict[str, str] = {}
+    for provider in _send_names:
+        names.update(provider())
+    held = Holdout.objects.order_by().values_list("prefix", flat=True).distinct()
+    for prefix in held:
+        names.setdefault(prefix, prefix)
+    return sorted(names.items(), key=lambda item: str(item[1]).lower())

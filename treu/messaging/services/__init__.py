@@ -9,6 +9,8 @@ from treu.messaging.mail_templates.services import (
     send_test_mail,
     validate_mail_template,
 )
+from treu.messaging.segments.lists import segment_from_customers
+from treu.messaging.segments.services import SegmentError
 from treu.messaging.services.consent import (
     LINK_MESSAGES,
     ConsentError,
@@ -66,6 +68,8 @@ __all__ = [
     # Sending
     "MailSend", "SendingRulesError", "SendReport", "in_control_group", "message_key",
     "save_sending_rules", "send_mail_template",
+    # Segments from a fixed list (the dashboard's drill-down)
+    "SegmentError", "segment_from_customers",
     "LINK_MESSAGES", "ConsentError", "ConsentLinkError", "SignupResult", "SignupStatus",
     "TokenCheck", "address_hash", "check_confirmation_token", "confirm_consent",
     "default_texts_after_migrate", "ensure_default_consent_texts",

@@ -195,3 +195,23 @@ def test_the_advisor_points_to_the_post_purchase_flow_while_it_is_off():
     assert advice.stake_cents == 71 * 3000
     switched_on("post_purchase")
     assert list(flow_advice(figures)) == []
+
+
+def test_the_control_group_is_recorded_for_the_experiment_log():
+    from treu.messaging import selectors as messaging_selectors
+    from treu.messaging.models import Holdout
+
+    flow = Flow.objects.get(default_key="welcome")
+    Flow.objects.filter(pk=flow.pk).update(control_percent=50)
+    flow = services.switch_flow(flow=flow, active=True, now=NOON)
+    customers = [CustomerFactory() for _ in range(10)]
+    services.enroll_customers(flow, {c.pk: "x" for c in customers}, now=NOON)
+    held = set(Enrollment.objects.filter(held_out=True).values_list("customer_id", flat=True))
+    assert (
+        held
+        and set(
+            Holdout.objects.filter(prefix=f"flow:{flow.pk}").values_list("customer_id", flat=True)
+        )
+        == held
+    )
+    assert (f"flow:{flow.pk}", flow.name) in messaging_selectors.measurable_sends()

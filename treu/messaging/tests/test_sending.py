@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -291,3 +292,21 @@ def test_an_occurrence_lets_the_same_send_reach_a_customer_again():
     ]
     # Attribution still sees the step: the key up to ":customer:".
     assert selectors.conversions_by_prefix(["flow:3:step:1"])["flow:3:step:1"].orders == 0
+
+
+def test_the_outcome_of_a_send_counts_each_recipient_once_from_their_first_mail():
+    """A/B variants and automation steps sit under the send's prefix; "campaign:1" is not
+    "campaign:10"."""
+    anna, ben, cleo = (consenting_customer() for _ in range(3))
+    template = newsletter()
+    send([anna], "flow:3:step:1", template=template)
+    send([anna, ben], "flow:3:step:2", template=template, now=MONDAY_NOON + timedelta(days=1))
+    send([cleo], "flow:30:step:1", template=template)
+    OutboundMessage.objects.update(status=MessageStatus.SENT, sent_at=F("not_before"))
+    order(anna, MONDAY_NOON + timedelta(hours=2), 1200)  # after her first mail only
+    order(ben, MONDAY_NOON + timedelta(hours=2), 5000)  # before his mail
+    outcome = selectors.send_outcome(
+        "flow:3", window=timedelta(days=5), now=MONDAY_NOON + timedelta(days=30)
+    )
+    assert outcome.recipients == selectors.GroupOutcome(2, 1, 1200, 1200**2)
+    assert outcome.control == selectors.GroupOutcome(0, 0, 0, 0)
