@@ -12,9 +12,10 @@ from treu.messaging.flows.steps import CONDITION_TESTS, COUPON_VALUES, WAIT_ANCH
 from treu.messaging.models import Flow, FlowStep, MailTemplate, Segment, StepKind
 
 TRIGGER_LABELS = {
-    "days": _("Days"),
-    "within_days": _("Days before it runs out"),
-    "min_mails": _("Marketing mails at least"),
+    ("overdue", "days"): _("Days past the expected order"),
+    ("running_out", "within_days"): _("Days before it runs out"),
+    ("unengaged", "days"): _("Days without opening or clicking"),
+    ("unengaged", "min_mails"): _("Marketing mails at least"),
 }
 
 
@@ -43,7 +44,7 @@ class FlowForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         for key, (low, high, _message) in TRIGGER_SETTINGS.get(flow.trigger, {}).items():
             self.fields[key] = forms.IntegerField(
-                label=TRIGGER_LABELS.get(key, key), min_value=low, max_value=high
+                label=TRIGGER_LABELS.get((flow.trigger, key), key), min_value=low, max_value=high
             )
         self.trigger_keys = list(TRIGGER_SETTINGS.get(flow.trigger, {}))
 

@@ -38,6 +38,10 @@ def flow_detail(request, flow_id: int):
     flow = _flow_or_404(flow_id)
     context = {
         "flow": flow,
+        "trigger_figures": [
+            (flow_forms.TRIGGER_LABELS.get((flow.trigger, key), key), value)
+            for key, value in flow.trigger_settings.items()
+        ],
         "rows": selectors.step_rows(flow),
         "outcome": selectors.flow_outcome(flow, now=timezone.now()),
     }

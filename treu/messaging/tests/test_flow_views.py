@@ -151,3 +151,15 @@ def test_support_sees_tasks_and_marks_them_done(client, agent, task):
 def test_a_cashier_may_not_see_tasks(client, cashier, task):
     client.force_login(cashier)
     assert client.get(reverse("messaging:task_list")).status_code == 403
+
+
+def test_the_pages_read_a_fixed_number_of_queries(client, marketer, django_assert_max_num_queries):
+    flow = services.switch_flow(flow=Flow.objects.get(default_key="winback"), active=True)
+    services.enroll_customers(flow, {CustomerFactory().pk: str(n) for n in range(1)})
+    client.force_login(marketer)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("messaging:flow_list"))
+    with django_assert_max_num_queries(18):
+        response = client.get(reverse("messaging:flow_detail", args=[flow.pk]))
+    body = response.content.decode()
+    assert "Tage über der erwarteten Bestellung" in body
