@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from treu.customers import selectors as customer_selectors
 from treu.messaging.flows import engine, services, triggers
-from treu.messaging.models import Enrollment, Flow, FlowTrigger, OutboundMessage, StaffTask
+from treu.messaging.models import (
+    Enrollment,
+    Flow,
+    FlowTrigger,
+    Holdout,
+    OutboundMessage,
+    StaffTask,
+)
 
 SWITCHED_ON = ("post_purchase", "birthday", "winback", "tier_reached")
 HISTORY_DAYS = 28
@@ -18,6 +25,7 @@ HISTORY_DAYS = 28
 def reset() -> None:
     # The flows' mails too: they name the demo's customers, who go next.
     OutboundMessage.objects.filter(key__startswith="flow:").delete()
+    Holdout.objects.filter(prefix__startswith="flow:").delete()
     StaffTask.objects.all().delete()
     Enrollment.objects.all().delete()
     Flow.objects.update(active=False, switched_at=None)

@@ -47,10 +47,12 @@ def enroll_customers(
         return 0
     wanted = {int(pk): (v if isinstance(v, tuple) else (v, {})) for pk, v in occasions.items()}
     with transaction.atomic():
-        alive = customer_selectors.existing_customer_ids(wanted) - set(
-            customer_selectors.erased_customer_ids()
-            .filter(pk__in=list(wanted))
-            .values_list("pk", flat=True)
+        # The coin is tossed on the customer number: stable across databases and rebuilds
+        # (the demo builds the same shop twice), unique like the id.
+        alive = dict(
+            customer_selectors.segmentable_customers()
+            .filter(pk__any_of=list(wanted))
+            .values_list("pk", "number")
         )
         taken = set(
             Enrollment.objects.filter(flow=flow, customer_id__in=list(alive)).values_list(
@@ -65,7 +67,7 @@ def enroll_customers(
                 customer_id=pk,
                 occasion=wanted[pk][0][:80],
                 context=wanted[pk][1],
-                held_out=in_control_group(flow.prefix, pk, flow.control_percent),
+                held_out=in_control_group(flow.prefix, alive[pk], flow.control_percent),
                 position=first,
                 arrived_at=now,
                 next_run_at=now,
@@ -102,6 +104,10 @@ def switch_flow(*, flow: Flow, active: bool, now: datetime | None = None) -> Flo
         raise FlowError({"active": [_("An automation without steps cannot be switched on.")]})
     flow.active, flow.switched_at = active, now
     flow.save(update_fields=["active", "switched_at"])
+    from treu.messaging.flows.triggers import forget_order_flows
+
+    transaction.on_commit(forget_order_flows)
+    forget_order_flows()
     if not active:
         Enrollment.objects.filter(flow=flow, status=EnrollmentStatus.ACTIVE).update(
             status=EnrollmentStatus.CANCELLED, finished_at=now, next_run_at=None, lease_token=""
