@@ -123,8 +123,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
 
-# Mail: captured into the database unless EMAIL_URL points at a real server.
-globals().update(email_config(env_str("EMAIL_URL")))
+# Mail: captured into the database unless EMAIL_URL points at a mail server (smtp://) or a
+# django-anymail provider (anymail+postmark://…, whose keys land in ANYMAIL below).
+_email = email_config(env_str("EMAIL_URL"))
+_anymail_sending = _email.pop("ANYMAIL", {})
+globals().update(_email)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "treu <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The outbox: at most this many mails a minute across all workers (0: no limit), sent by
@@ -135,7 +138,7 @@ MESSAGING_SENDERS = env_int("MESSAGING_SENDERS", 2)
 MESSAGING_ATTRIBUTION_DAYS = env_int("MESSAGING_ATTRIBUTION_DAYS", 5)
 # Mail providers' tracking webhooks (/hooks/anymail/<provider>/tracking/) need HTTP basic
 # auth "user:password"; while it is empty they are switched off (404).
-ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET") or None}
+ANYMAIL = {**_anymail_sending, "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET") or None}
 
 # Background jobs: SqliteHuey by default, RedisHuey when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")

@@ -18,6 +18,7 @@ class MessagingConfig(AppConfig):
             consent_events,
             consent_privacy,
             consent_tasks,
+            engagement_events,
             privacy,
             segment_setup,
             sending_setup,

@@ -61,7 +61,7 @@ class ConditionRow:
             return "text"
         if rule_field.kind == F.RECENCY:
             return "days" if self.op in (F.WITHIN_DAYS, F.NOT_WITHIN_DAYS, "") else "date"
-        return {F.NUMBER: "number", F.MONEY: "money", F.CHOICE: "choices"}.get(
+        return {F.NUMBER: "number", F.MONEY: "money", F.CHOICE: "choices", F.DAYS: "days"}.get(
             rule_field.kind, "text"
         )
 

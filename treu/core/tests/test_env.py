@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +87,116 @@ def test_it_captures_mail_by_default_and_reads_smtp_urls():
     assert (smtps["EMAIL_PORT"], smtps["EMAIL_USE_SSL"]) == (465, True)
     with pytest.raises(ImproperlyConfigured):
         env.email_config("pigeon://coop")
+
+
+def test_smtp_urls_take_tls_and_timeout_options():
+    relay = env.email_config("smtp://relay.example.de:25")
+    assert (relay["EMAIL_PORT"], relay["EMAIL_USE_TLS"]) == (25, False)
+    starttls = env.email_config("smtp://user:pass@relay.example.de:25?tls=1&timeout=5")
+    assert (starttls["EMAIL_USE_TLS"], starttls["EMAIL_TIMEOUT"]) == (True, 5)
+    assert env.email_config("smtp://user:pass@host:587?tls=0")["EMAIL_USE_TLS"] is False
+    assert env.email_config("smtp://user:p%40ss@host")["EMAIL_HOST_PASSWORD"] == "p@ss"
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "anymail"),
+    [
+        ("anymail+brevo://xkeysib-abc", "brevo", {"BREVO_API_KEY": "xkeysib-abc"}),
+        ("anymail+postmark://Tok-1", "postmark", {"POSTMARK_SERVER_TOKEN": "Tok-1"}),
+        ("anymail+sendgrid://SG.ab.CD", "sendgrid", {"SENDGRID_API_KEY": "SG.ab.CD"}),
+        ("anymail+resend://re_x", "resend", {"RESEND_API_KEY": "re_x"}),
+        ("anymail+mailersend://mlsn.1", "mailersend", {"MAILERSEND_API_TOKEN": "mlsn.1"}),
+        (
+            "anymail+mailjet://Key:Se%2Fcret",
+            "mailjet",
+            {"MAILJET_API_KEY": "Key", "MAILJET_SECRET_KEY": "Se/cret"},
+        ),
+        ("anymail+mailgun://key-1", "mailgun", {"MAILGUN_API_KEY": "key-1"}),
+        (
+            "anymail+mailgun://key-1@mg.example.de?region=eu",
+            "mailgun",
+            {
+                "MAILGUN_API_KEY": "key-1",
+                "MAILGUN_SENDER_DOMAIN": "mg.example.de",
+                "MAILGUN_API_URL": "https://api.eu.mailgun.net/v3",
+            },
+        ),
+        (
+            "anymail+sparkpost://k?region=EU&timeout=10",
+            "sparkpost",
+            {"SPARKPOST_API_KEY": "k", "SPARKPOST_API_URL": "https://api.eu.sparkpost.com/api/v1/"},
+        ),
+    ],
+)
+def test_it_reads_anymail_provider_urls(url, backend, anymail):
+    config = env.email_config(url)
+    assert config["EMAIL_BACKEND"] == f"anymail.backends.{backend}.EmailBackend"
+    timeout = 10 if "timeout" in url else 30
+    assert config["ANYMAIL"] == {"REQUESTS_TIMEOUT": timeout, **anymail}
+    # Every backend named exists in the installed django-anymail.
+    module, _cls = config["EMAIL_BACKEND"].rsplit(".", 1)
+    assert importlib.import_module(module).EmailBackend
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("anymail+pigeon://key", "knows no mail provider 'pigeon'"),
+        ("anymail+postmark://", "lacks the provider's server token"),
+        ("anymail+mailjet://only-key", "lacks the provider's api key and secret key"),
+        ("anymail+postmark://tok@host", "write it as anymail+postmark://TOKEN"),
+        ("anymail+postmark://tok?region=eu", "unknown option 'region'"),
+        ("anymail+mailgun://key@d?region=us", "region= takes only eu"),
+        ("anymail+brevo://a/b", "must be written %2F"),
+        ("anymail+brevo://key?timeout=lang", "timeout= takes whole seconds"),
+        ("smtp://host?tls=vielleicht", "tls= takes 1 or 0"),
+        ("smtps://host?tls=1", "smtps:// is TLS from the start"),
+        ("smtp://host:abc", "port that is not a number"),
+        ("smtp://host?ssl=1", "unknown option 'ssl'"),
+        ("mail.example.de", "is not a URL"),
+    ],
+)
+def test_a_bad_email_url_is_refused_without_showing_the_secret(url, says):
+    with pytest.raises(ImproperlyConfigured) as error:
+        env.email_config(url)
+    assert says in str(error.value)
+    for secret in ("key", "tok", "only-key", "a/b"):
+        if url.startswith("anymail+") and f"://{secret}" in url:
+            assert f"://{secret}" not in str(error.value)
+
+
+def test_amazon_ses_needs_boto3():
+    if importlib.util.find_spec("boto3") is not None:
+        pytest.skip("boto3 is installed here")
+    with pytest.raises(ImproperlyConfigured, match="needs the boto3 package"):
+        env.email_config("anymail+amazon_ses://AKIA:secret@eu-central-1")
+
+
+def test_a_provider_url_reaches_the_settings_next_to_the_webhook_secret(tmp_path):
+    script = (
+        "from django.conf import settings as s; from django.core.mail import get_connection; "
+        "c = get_connection(); print(type(c).__module__, c.server_token, "
+        "sorted(s.ANYMAIL.items()))"
+    )
+    result = _run_treu(
+        ["shell", "-c", script],
+        TREU_VAR_DIR=str(tmp_path),
+        EMAIL_URL="anymail+postmark://tok-123",
+        ANYMAIL_WEBHOOK_SECRET="hook:pw",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "anymail.backends.postmark tok-123" in result.stdout
+    assert "('POSTMARK_SERVER_TOKEN', 'tok-123')" in result.stdout
+    assert "('WEBHOOK_SECRET', 'hook:pw')" in result.stdout
+
+
+def test_a_broken_email_url_gives_one_clear_line(tmp_path):
+    result = _run_treu(
+        ["check"], EMAIL_URL="anymail+postmark://secret-tok@x", TREU_VAR_DIR=str(tmp_path)
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "EMAIL_URL" in result.stderr and "secret-tok" not in result.stderr
 
 
 def _run_treu(args, **extra_env):

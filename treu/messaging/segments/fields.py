@@ -42,12 +42,15 @@ RECENCY = "recency"  # a moment: within / not within N days, or on/after / befor
 CHOICE = "choice"  # one or more of the field's choices
 PREFIX = "prefix"  # text the value starts with
 TEXT = "text"  # text equal to the value, any case
+DAYS = "days"  # a number of days back; the operator says what happened in them
 
 # Operators.
 GTE, LTE, EQ = "gte", "lte", "eq"
 WITHIN_DAYS, NOT_WITHIN_DAYS, ON_OR_AFTER, BEFORE = "within", "not_within", "since", "before"
 IN, ALL, NOT_IN = "in", "all", "not_in"
 STARTS_WITH, IS = "starts_with", "is"
+OPENED, CLICKED, ENGAGED, UNENGAGED = "opened", "clicked", "engaged", "unengaged"
+RECEIVED = "received"
 
 OPERATOR_LABELS: dict[str, Promise] = {
     GTE: _("at least"),
@@ -62,6 +65,11 @@ OPERATOR_LABELS: dict[str, Promise] = {
     NOT_IN: _("none of"),
     STARTS_WITH: _("starts with"),
     IS: _("is"),
+    ENGAGED: _("opened or clicked a mail within the last … days"),
+    OPENED: _("opened a mail within the last … days"),
+    CLICKED: _("clicked a link in a mail within the last … days"),
+    UNENGAGED: _("neither opened nor clicked a mail within the last … days"),
+    RECEIVED: _("received a marketing mail within the last … days"),
 }
 
 DEFAULT_OPERATORS: dict[str, tuple[str, ...]] = {
@@ -71,6 +79,7 @@ DEFAULT_OPERATORS: dict[str, tuple[str, ...]] = {
     CHOICE: (IN, NOT_IN),
     PREFIX: (STARTS_WITH,),
     TEXT: (IS,),
+    DAYS: (ENGAGED, OPENED, CLICKED, UNENGAGED, RECEIVED),
 }
 
 MAX_DAYS = 36_500
@@ -256,8 +265,26 @@ def _email_consent(op: str, values: list, ctx: RuleContext) -> Q:
 CONSENT_EVENTS = ("consent.requested", "consent.confirmed", "consent.withdrawn")
 
 
+def _engagement(op: str, days: int, ctx: RuleContext) -> Q:
+    # Messaging's own rows: opens and clicks (`MessageEvent`), mails sent (the outbox).
+    from treu.messaging import selectors as messaging_selectors
+
+    since = ctx.days_ago(days)
+    if op == RECEIVED:
+        sent = messaging_selectors.marketing_mails_sent(customer=OuterRef("pk"), since=since)
+        return Q(Exists(sent))
+    kinds = {OPENED: ["open"], CLICKED: ["click"]}.get(op, ["open", "click"])
+    found = Exists(
+        messaging_selectors.mail_events(customer=OuterRef("pk"), kinds=kinds, since=since)
+    )
+    return ~Q(found) if op == UNENGAGED else Q(found)
+
+
+ENGAGEMENT_EVENTS = ("message.opened", "message.clicked")
+
+
 def register_builtin_fields() -> None:
-    purchases, loyalty, person = _("Purchases"), _("Loyalty"), _("Person")
+    purchases, loyalty, person, mails = _("Purchases"), _("Loyalty"), _("Person"), _("Emails")
     builtin = [
         RuleField(
             "order_count", _("Number of orders"), purchases, NUMBER, compare("order_count"),
@@ -326,6 +353,12 @@ def register_builtin_fields() -> None:
             choices=lambda: [("given", _("given")), ("missing", _("not given"))],
             help_text=_("Valid permission for marketing mails (double opt-in confirmed, or the "
                         "existing-customer basis), not withdrawn."),
+        ),
+        RuleField(
+            "engagement", _("Email engagement"), mails, DAYS, _engagement,
+            triggers=ENGAGEMENT_EVENTS, order=48,
+            help_text=_("Opens count only where the customer allowed measuring them; clicks "
+                        "through treu's link redirect always. By Berlin calendar day."),
         ),
         RuleField(
             "tags", _("Tags"), person, CHOICE,

@@ -158,6 +158,8 @@ def _normalise_value(rule_field: F.RuleField, op: str, value: Any):
         return _whole(value, low=0, high=F.MAX_NUMBER, what=_("The number"))
     if kind == F.MONEY:
         return _whole(value, low=0, high=F.MAX_NUMBER, what=_("The amount in cents"))
+    if kind == F.DAYS:
+        return _whole(value, low=1, high=F.MAX_DAYS, what=_("The number of days"))
     if kind == F.RECENCY:
         if op in (F.WITHIN_DAYS, F.NOT_WITHIN_DAYS):
             return _whole(value, low=1, high=F.MAX_DAYS, what=_("The number of days"))
@@ -242,7 +244,9 @@ def describe_condition(condition: dict) -> str:
         from treu.core.money import format_euro
 
         shown = format_euro(value)
-    elif rule_field.kind == F.RECENCY and op in (F.WITHIN_DAYS, F.NOT_WITHIN_DAYS):
+    elif rule_field.kind == F.DAYS or (
+        rule_field.kind == F.RECENCY and op in (F.WITHIN_DAYS, F.NOT_WITHIN_DAYS)
+    ):
         op_label = op_label.replace("…", str(value))
         return f"{label}: {op_label}"
     elif rule_field.kind == F.RECENCY:

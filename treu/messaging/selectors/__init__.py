@@ -22,6 +22,7 @@ from treu.messaging.selectors.conversions import (
     attribution_window,
     conversions_by_prefix,
 )
+from treu.messaging.selectors.engagement import mail_events, marketing_mails_sent
 from treu.messaging.selectors.sending import (
     COUNTRY_ZONES,
     GroupOutcome,
@@ -50,4 +51,6 @@ __all__ = [
     "unsubscribe_target",
     # Conversions
     "Conversions", "attributed_orders", "attribution_window", "conversions_by_prefix",
+    # Engagement
+    "mail_events", "marketing_mails_sent",
 ]  # fmt: skip

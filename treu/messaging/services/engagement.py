@@ -7,6 +7,9 @@ redirect. Links to this installation's own pages (unsubscribe, preferences) stay
 are. A 1×1 pixel (`/m/o/<token>/`) is added to the HTML part only for customers whose
 email permission allows measuring opens (`Consent.tracking`, off by default), and an open
 is recorded only while it still does.
+
+Each recorded click or open also publishes `message.clicked` / `message.opened` for the
+customer (see `engagement_events`): the engagement segment rule is judged again at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from treu.core import events
+from treu.core.events import NewEvent
+from treu.messaging.engagement_events import MESSAGE_CLICKED, MESSAGE_OPENED
 from treu.messaging.models import (
     Channel,
     Consent,
@@ -118,6 +124,8 @@ def customers_allowing_open_tracking(customer_ids) -> set[int]:
 class Click:
     message_id: int | None
     url: str
+    key: str = ""
+    customer_id: int | None = None
 
 
 def read_click_token(token: str) -> Click | None:
@@ -133,10 +141,19 @@ def read_click_token(token: str) -> Click | None:
         return None
     if not isinstance(key, str):
         return None
-    message_id = OutboundMessage.objects.filter(key=key).values_list("id", flat=True).first()
-    return Click(message_id=message_id, url=url)
+    found = OutboundMessage.objects.filter(key=key).values_list("id", "customer_id").first()
+    message_id, customer_id = found or (None, None)
+    return Click(message_id=message_id, url=url, key=key, customer_id=customer_id)
 
 
+def _publish(kind: str, *, customer_id: int | None, payload: dict, at: datetime) -> None:
+    if customer_id is not None:
+        events.publish_many(
+            [NewEvent(kind, customer_id, payload, source="messaging", occurred_at=at)]
+        )
+
+
+@transaction.atomic
 def record_click(token: str, *, now: datetime | None = None) -> str | None:
     """Record a click and return where it leads; None for a token treu did not sign.
 
@@ -147,12 +164,12 @@ def record_click(token: str, *, now: datetime | None = None) -> str | None:
     if click is None:
         return None
     if click.message_id is not None:
+        at = now or timezone.now()
         MessageEvent.objects.create(
-            message_id=click.message_id,
-            kind=EventKind.CLICK,
-            at=now or timezone.now(),
-            url=click.url[:MAX_URL],
+            message_id=click.message_id, kind=EventKind.CLICK, at=at, url=click.url[:MAX_URL]
         )
+        payload = {"message_id": click.message_id, "key": click.key, "url": click.url[:MAX_URL]}
+        _publish(MESSAGE_CLICKED, customer_id=click.customer_id, payload=payload, at=at)
     return click.url
 
 
@@ -164,10 +181,13 @@ def record_open(token: str, *, now: datetime | None = None) -> bool:
     except signing.BadSignature:
         return False
     key = data.get("k") if isinstance(data, dict) else None
-    message = OutboundMessage.objects.filter(key=key).only("id", "customer_id").first()
+    message = OutboundMessage.objects.filter(key=key).only("id", "key", "customer_id").first()
     if message is None or not message.customer_id:
         return False
     if message.customer_id not in customers_allowing_open_tracking([message.customer_id]):
         return False
-    MessageEvent.objects.create(message=message, kind=EventKind.OPEN, at=now or timezone.now())
+    at = now or timezone.now()
+    MessageEvent.objects.create(message=message, kind=EventKind.OPEN, at=at)
+    payload = {"message_id": message.pk, "key": message.key}
+    _publish(MESSAGE_OPENED, customer_id=message.customer_id, payload=payload, at=at)
     return True

@@ -8,6 +8,13 @@ dies leaves its rows leased: once the lease has run out they are sent again — 
 worker had started handing one to the mail server, which may or may not have taken it.
 Such a row becomes *unclear* instead of going out twice, and the back office offers to
 send it again (with the same Message-ID, so mail programs show one copy).
+
+Through a django-anymail provider (an HTTP API) there is no "before DATA" moment: the row
+is marked right before the API call, and what comes back decides. An answer (any HTTP
+status) means the provider told us whether it took the mail; a request that never reached
+it (refused connection, unknown host, connect timeout, failed TLS handshake) is tried
+again; a request that may have reached it without an answer (read timeout, connection
+dropped, a gateway's 502/504, an unreadable 2xx) makes the row unclear at once.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+import requests
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -81,6 +90,7 @@ class SendResult:
     retried: int = 0
     failed: int = 0
     suppressed: int = 0
+    unclear: int = 0
     rate_limited: bool = False
 
 
@@ -295,22 +305,30 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     # back: the row is found even where the provider reports only its own ids.
     email.metadata = {TRACKING_METADATA_KEY: message.message_id}
     # On SMTP the mark is set at the last moment, once the server accepted sender and
-    # recipient (`core.mail.before_data`); other backends get it before the call.
+    # recipient (`core.mail.before_data`); other backends (anymail's API providers) get it
+    # right before the call.
     late = getattr(mail_connection, "supports_before_data", False)
-    token = mail_hooks.before_data.set(partial(_mark_handing_over, message.pk) if late else None)
+    marked: list[bool] = []
+    token = mail_hooks.before_data.set(partial(_mark, message.pk, marked) if late else None)
     try:
         if not late:
-            _mark_handing_over(message.pk)
+            _mark(message.pk, marked)
         email.send()
     except _NotOurs:
         return False  # an SMTP transaction may be open: start over with a new connection
+    except AnymailError as error:  # before OSError: anymail's request errors are OSErrors too
+        return _provider_error(message, email, error, result)
     except smtplib.SMTPResponseException as error:
         _failed(message, error.smtp_code, _error_text(error), result)
     except smtplib.SMTPRecipientsRefused as error:
         code, text = next(iter(error.recipients.values()), (550, b""))
         _failed(message, code, _error_text(text), result)
     except (OSError, smtplib.SMTPException) as error:
-        _retry_or_fail(message, str(error) or error.__class__.__name__, result)
+        text = str(error) or error.__class__.__name__
+        if late and marked:  # the mail's data had begun to go: the server may have it
+            _unclear(message, text, result)
+        else:
+            _retry_or_fail(message, text, result)
         return False
     else:
         _finish(
@@ -323,6 +341,83 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     finally:
         mail_hooks.before_data.reset(token)
     return True
+
+
+def _mark(message_id: int, marked: list[bool]) -> None:
+    _mark_handing_over(message_id)
+    marked.append(True)
+
+
+# Answers after which the provider may take the mail later: try again (with the backoff).
+RETRY_HTTP = {401, 403, 408, 409, 425, 429, 500, 503}
+# Answers of a gateway in front of the provider, which may have passed the mail on.
+UNCLEAR_HTTP = {502, 504}
+
+
+def _provider_error(message, email, error: AnymailError, result: SendResult) -> bool:
+    """A django-anymail provider did not confirm the mail; False: open a new connection."""
+    try:
+        text = _error_text(str(error) or error.__class__.__name__)
+    except Exception:  # anymail describes the HTTP answer; without one that may fail
+        text = f"{error.__class__.__name__} {getattr(error, 'status_code', '') or ''}".strip()
+    if isinstance(error, AnymailRecipientsRefused):  # it answered: not this address
+        _finish(message, MessageStatus.FAILED, error=text)
+        result.failed += 1
+        recipients = getattr(getattr(email, "anymail_status", None), "recipients", {}) or {}
+        if any(status.status == "invalid" for status in recipients.values()):
+            suppress_address(message.to_email, reason=SuppressionReason.BOUNCE, detail=text)
+        return True
+    if not isinstance(error, AnymailAPIError):
+        # Refused before anything was sent (a feature the provider lacks, an address it
+        # cannot encode): it would be refused again.
+        _finish(message, MessageStatus.FAILED, error=text)
+        result.failed += 1
+        return True
+    code = error.status_code
+    if code is None:
+        if _never_reached_provider(error):
+            _retry_or_fail(message, text, result)
+        else:
+            _unclear(message, text, result)
+        return False
+    if 200 <= code < 300 or code in UNCLEAR_HTTP:
+        _unclear(message, text, result)
+    elif code in RETRY_HTTP or code >= 500:
+        _retry_or_fail(message, text, result)
+    else:  # 400, 404, 413, 422 …: this mail as it is will not be taken
+        _finish(message, MessageStatus.FAILED, error=text)
+        result.failed += 1
+    return True
+
+
+def _never_reached_provider(error: Exception) -> bool:
+    """Whether a failed API request certainly never reached the provider.
+
+    anymail raises its error from the `requests` one; a refused connection or an unknown
+    host is a ConnectionError around urllib3's NewConnectionError (nothing was sent),
+    while "Connection aborted" (the request may have gone) is not.
+    """
+    from urllib3.exceptions import NewConnectionError
+
+    cause = error.__cause__ or error
+    if isinstance(cause, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    if isinstance(cause, requests.exceptions.ConnectionError):
+        inner = cause.args[0] if cause.args else None
+        return isinstance(getattr(inner, "reason", inner), NewConnectionError)
+    return False
+
+
+def _unclear(message: OutboundMessage, error: str, result: SendResult) -> None:
+    """The server or provider may have taken the mail: never resent on our own."""
+    _finish(
+        message,
+        MessageStatus.UNCLEAR,
+        error=_("Unclear whether the mail server or provider took the mail: %(error)s")
+        % {"error": error},
+    )
+    result.unclear += 1
+    log.warning("outbox message %s may or may not have been sent: %s", message.pk, error)
 
 
 def _provider_message_id(email) -> str:
@@ -458,11 +553,13 @@ def drain_outbox(*, seconds: float = 50.0) -> SendResult:
     recover_stalled_messages()
     while time.monotonic() < deadline:
         result = send_due_messages()
-        for name in ("sent", "retried", "failed", "suppressed"):
+        for name in ("sent", "retried", "failed", "suppressed", "unclear"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         if result.rate_limited:
             total.rate_limited = True
             break
-        if not (result.sent or result.retried or result.failed or result.suppressed):
+        if not (
+            result.sent or result.retried or result.failed or result.suppressed or result.unclear
+        ):
             break
     return total

@@ -21,6 +21,7 @@ from treu.commerce.models import Category, Order, OrderLine, Product, Shop, Shop
 from treu.commerce.services import refresh_customer_summaries
 from treu.customers.models import Address, Customer, Tag
 from treu.loyalty.models import Member, MemberTier, Tier
+from treu.messaging.models import MessageEvent, OutboundMessage
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 29, 10, 30, tzinfo=BERLIN)  # the day summer time starts
@@ -37,6 +38,18 @@ order_st = st.tuples(
     st.integers(0, 2),  # refunded: nothing, half, all
     st.sets(st.integers(0, 2), min_size=1, max_size=3),  # products
 )
+event_st = st.tuples(
+    st.sampled_from(["open", "click"]),
+    st.integers(0, 75),  # days ago
+    st.integers(0, 23),  # hour of that day
+)
+mail_st = st.tuples(
+    st.integers(0, 75),  # days ago it was sent (or written, when not sent)
+    st.integers(0, 23),  # hour of that day
+    st.sampled_from(["sent", "sent", "queued", "failed"]),
+    st.booleans(),  # marketing (else transactional)
+    st.lists(event_st, max_size=3),
+)
 person_st = st.fixed_dictionaries(
     {
         "orders": st.lists(order_st, max_size=4),
@@ -47,6 +60,7 @@ person_st = st.fixed_dictionaries(
         "place": st.none() | st.integers(0, len(PLACES) - 1),
         "member": st.none() | st.tuples(st.integers(0, 600), st.none() | st.integers(0, 1)),
         "rfm": st.none() | st.sampled_from(RFM),
+        "mails": st.lists(mail_st, max_size=3),
     }
 )
 people = st.lists(person_st, min_size=1, max_size=7)
@@ -90,6 +104,11 @@ condition_st = st.one_of(
     st.tuples(st.just("birthday_month"), st.just("in"), st.sets(st.integers(1, 12), min_size=1)),
     st.tuples(st.just("postcode"), st.just("starts_with"), st.sampled_from(["8", "803", "1", "9"])),
     st.tuples(st.just("city"), st.just("is"), st.sampled_from(["München", "berlin", "Hamburg"])),
+    st.tuples(
+        st.just("engagement"),
+        st.sampled_from(["engaged", "opened", "clicked", "unengaged", "received"]),
+        st.sampled_from([1, 7, 30]) | st.integers(1, 80),
+    ),
 )
 group_st = st.tuples(
     st.sampled_from(["all", "any"]), st.lists(condition_st, min_size=1, max_size=3)
@@ -160,7 +179,11 @@ def build(drawn: list[dict]) -> World:
                 orders=1, revenue_cents=1, recency_score=1, frequency_score=1,
                 monetary_score=1, fm_score=1, segment=person["rfm"],
             )  # fmt: skip
+        for days, hour, status, marketing, mail_events in person["mails"]:
+            add_mail(customer, placed(days, hour), status, marketing, mail_events)
         customers.append(customer)
+    # A mail to an address without a customer record, opened and clicked today: nobody's.
+    add_mail(None, NOW, "sent", True, [("open", 0, 9), ("click", 0, 10)])
     refresh_customer_summaries([c.pk for c in customers])
     return World(customers, shops, products, categories, tags, tiers)
 
@@ -191,6 +214,22 @@ def add_order(customer, shop, products, n, placed_at, cents, cancelled, refunded
         for p, part in zip(product_ids, parts, strict=True)
     )
     return order
+
+
+def add_mail(customer, at: datetime, status: str, marketing: bool, mail_events) -> OutboundMessage:
+    """An outbox row (sent at `at` if its status is sent) with opens and clicks."""
+    key = f"welt:{customer.pk if customer else 'ohne'}:{OutboundMessage.objects.count()}"
+    message = OutboundMessage.objects.create(
+        key=key, customer=customer, to_email=customer.email if customer else "x@example.de",
+        purpose="marketing" if marketing else "transactional", subject="Hallo",
+        text_body="Hallo", message_id=OutboundMessage.message_id_for(key, "example.de"),
+        status=status, not_before=at, created_at=at, sent_at=at if status == "sent" else None,
+    )  # fmt: skip
+    MessageEvent.objects.bulk_create(
+        MessageEvent(message=message, kind=kind, at=placed(days, hour))
+        for kind, days, hour in mail_events
+    )
+    return message
 
 
 def as_rules(drawn_tree, world: World) -> dict:
@@ -241,6 +280,21 @@ def _sets(op, have: set, want: set) -> bool:
     return not have & want
 
 
+def _engaged(mails: list, op: str, since: date) -> bool:
+    if op == "received":
+        return any(
+            status == "sent" and marketing and placed(days, hour).date() >= since
+            for days, hour, status, marketing, _events in mails
+        )
+    kinds = {"opened": {"open"}, "clicked": {"click"}}.get(op, {"open", "click"})
+    seen = any(
+        kind in kinds and placed(days, hour).date() >= since
+        for *_mail, mail_events in mails
+        for kind, days, hour in mail_events
+    )
+    return not seen if op == "unengaged" else seen
+
+
 def holds(person: dict, field: str, op: str, value) -> bool:
     live = [o for o in person["orders"] if not o[3]]
     spent = sum(c - {0: 0, 1: c // 2, 2: c}[r] for _d, _h, c, _x, r, _p in live)
@@ -273,6 +327,8 @@ def holds(person: dict, field: str, op: str, value) -> bool:
         return _sets(op, set(person["tags"]), set(value))
     if field == "birthday_month":
         return person["birth_month"] in value
+    if field == "engagement":
+        return _engaged(person["mails"], op, TODAY - timedelta(days=value))
     place = PLACES[person["place"]] if person["place"] is not None else None
     if field == "postcode":
         return place is not None and place[0].startswith(value)

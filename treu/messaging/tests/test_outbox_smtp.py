@@ -51,12 +51,23 @@ class Recorder:
         return "250 OK"
 
 
+class DropsDuringData(Recorder):
+    """Takes sender and recipient, then the connection breaks while the mail's data comes
+    (before the server could say whether it took it) — only for addresses starting "weg"."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if envelope.rcpt_tos[0].startswith("weg"):
+            server.transport.abort()
+            return None
+        return await super().handle_DATA(server, session, envelope)
+
+
 @pytest.fixture
-def smtp(settings, monkeypatch):
+def smtp(settings, monkeypatch, request):
     from treu.messaging.services import outbox
 
     monkeypatch.setattr(outbox, "_wake_sender", lambda: None)  # the test sends
-    recorder = Recorder()
+    recorder = getattr(request, "param", Recorder)()
     with socket.socket() as probe:  # a free port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -98,3 +109,22 @@ def test_mails_go_over_smtp_marked_only_once_the_server_took_sender_and_recipien
     assert "550" in refused.last_error
     assert Suppression.objects.filter(email="niemand@example.de").exists()
     assert {rows["a"].status, rows["c"].status} == {MessageStatus.SENT}
+
+
+@pytest.mark.parametrize("smtp", [DropsDuringData], indirect=True)
+def test_a_connection_that_breaks_during_the_data_makes_that_mail_unclear(smtp):
+    services.enqueue_messages(
+        [
+            services.NewMessage(key="w", to_email="weg@example.de", subject="Hallo", text_body="x"),
+            services.NewMessage(
+                key="a", to_email="anna@example.de", subject="Hallo", text_body="x"
+            ),
+        ]
+    )
+    result = services.send_due_messages()
+    assert (result.unclear, result.sent, result.retried) == (1, 1, 0)
+    gone = OutboundMessage.objects.get(key="w")
+    assert gone.status == MessageStatus.UNCLEAR and not gone.handing_over
+    # Not queued again: the server may have taken it.
+    assert services.send_due_messages().sent == 0
+    assert [mid for mid, _ in smtp.received] == [OutboundMessage.objects.get(key="a").message_id]

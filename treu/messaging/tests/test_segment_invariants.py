@@ -40,7 +40,7 @@ class SegmentMembershipProperties(TestCase):
         changes=st.lists(
             st.tuples(
                 st.integers(0, 6),
-                st.sampled_from(["order", "cancel", "points", "erase"]),
+                st.sampled_from(["order", "cancel", "points", "erase", "click"]),
                 st.integers(0, 400),
             ),
             min_size=1,
@@ -70,6 +70,8 @@ class SegmentMembershipProperties(TestCase):
                 Member.objects.update_or_create(
                     customer=customer, defaults={"joined_at": w.NOW, "points_balance": amount}
                 )
+            elif what == "click":
+                w.add_mail(customer, w.NOW, "sent", True, [("click", amount % 80, 12)])
             else:
                 customer.erased_at = w.NOW
                 customer.save(update_fields=["erased_at"])
