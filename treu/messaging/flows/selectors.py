@@ -129,6 +129,11 @@ class FlowOutcome:
     days: int
 
     @property
+    def revenue_per_person(self) -> tuple[int, int]:
+        """Revenue per person in cents, entered and control group (rounded for showing)."""
+        return round(self.revenue.treated), round(self.revenue.control)
+
+    @property
     def conversion_points(self) -> str:
         """The conversion difference in percentage points, German style ("+1,5")."""
         return f"{self.conversion.difference * 100:+.1f}".replace(".", ",")

@@ -215,3 +215,23 @@ def test_the_control_group_is_recorded_for_the_experiment_log():
         == held
     )
     assert (f"flow:{flow.pk}", flow.name) in messaging_selectors.measurable_sends()
+
+
+def test_the_flow_outcome_compares_entered_and_control_per_person():
+    from treu.commerce.tests.factories import make_order
+    from treu.messaging.flows import selectors
+
+    flow = Flow.objects.get(default_key="welcome")
+    Flow.objects.filter(pk=flow.pk).update(control_percent=50)
+    flow = services.switch_flow(flow=flow, active=True, now=NOON)
+    customers = [CustomerFactory() for _ in range(12)]
+    services.enroll_customers(flow, {c.pk: "x" for c in customers}, now=NOON)
+    held = set(Enrollment.objects.filter(held_out=True).values_list("customer_id", flat=True))
+    treated = [c for c in customers if c.pk not in held]
+    make_order(customer=treated[0], lines=((1, 3000, 700),), placed_at=NOON + timedelta(days=2))
+    make_order(customer=treated[1], lines=((1, 3000, 700),), placed_at=NOON + timedelta(days=45))
+    outcome = selectors.flow_outcome(flow, now=NOON + timedelta(days=60))
+    assert (outcome.treated.people, outcome.control.people) == (len(treated), len(held))
+    assert (outcome.treated.converted, outcome.control.converted) == (1, 0)  # 45 days: too late
+    assert outcome.revenue_per_person == (round(3000 / len(treated)), 0)
+    assert outcome.conversion.verdict == "too_little_data"
