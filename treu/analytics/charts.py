@@ -40,7 +40,7 @@ def dashboard_charts(d: Dashboard) -> dict[str, TrendChart]:
         _f(year_rows[r.month_index].churn_rate) if r.month_index in year_rows else None
         for r in d.trend
     ]
-    return {
+    charts = {
         "retention": trend_chart(
             title=_("Retention and churn rate, rolling 12 months"),
             description=_(
@@ -92,6 +92,37 @@ def dashboard_charts(d: Dashboard) -> dict[str, TrendChart]:
             fmt=_eur,
         ),
     }
+    shown = d.card_keys
+    if "members" in shown:
+        charts["loyalty"] = trend_chart(
+            title=_("Loyalty points issued and redeemed per month"),
+            description=_(
+                "Points members earned or were given by hand, and points they redeemed for "
+                "rewards, in each month."
+            ),
+            labels=labels,
+            series=[
+                (_("Points issued"), "bar", [r.points_issued for r in d.trend]),
+                (_("Points redeemed"), "bar", [r.points_redeemed for r in d.trend]),
+            ],
+            fmt=_count,
+        )
+    if "email_revenue" in shown:
+        charts["email"] = trend_chart(
+            title=_("Email-attributed revenue per month"),
+            description=_(
+                "Revenue of orders placed within the attribution window after a marketing "
+                "mail (the last one counts), by campaigns and automations."
+            ),
+            labels=labels,
+            series=[
+                (_("Campaigns"), "bar", [r.email_campaign_cents for r in d.trend]),
+                (_("Automations"), "bar", [r.email_flow_cents for r in d.trend]),
+                (_("Other marketing mails"), "bar", [r.email_other_cents for r in d.trend]),
+            ],
+            fmt=_eur,
+        )
+    return charts
 
 
 def calibration_chart(rows: list[dict]) -> TrendChart:

@@ -212,6 +212,9 @@ def compute(*, now: datetime, window: int) -> Computed:
     _segments()
     result.customers = CustomerFigures.objects.count()
     result.period_rows = _period_rows(first, last, window, totals)
+    from treu.analytics import channels  # builds on this module's helpers
+
+    channels.add_to_rows(result.period_rows, now=now, first=first, last=last)
     PeriodFigures.objects.bulk_create(result.period_rows, batch_size=500)
     return result
 

@@ -71,6 +71,34 @@ def period_table(dashboard: selectors.Dashboard) -> tuple[list[str], list[list[s
             _rate(r.second_rate_90), str(r.second_orders), _number(r.second_days_median),
             _euro(r.historic_clv_cents),
         ])  # fmt: skip
+    shown = dashboard.card_keys
+    if "members" in shown:  # the programme's columns once it has members
+        header += [
+            _("Loyalty members"), _("Joined in the period"), _("Active members"),
+            _("Members among active customers (%)"), _("Orders of members"),
+            _("Revenue of members (€)"), _("Revenue share of members (%)"), _("Points issued"),
+            _("Points taken back"), _("Points redeemed"), _("Points expired"),
+            _("Points redemption rate (%)"),
+        ]  # fmt: skip
+        for row, r in zip(rows, dashboard.period_rows, strict=True):
+            row += [
+                str(r.members_to_date), str(r.new_members), str(r.ending_members),
+                _rate(r.member_share), str(r.member_orders), _euro(r.member_revenue_cents),
+                _rate(r.member_revenue_share), str(r.points_issued), str(r.points_taken_back),
+                str(r.points_redeemed), str(r.points_expired), _rate(r.redemption_rate),
+            ]  # fmt: skip
+    if "email_revenue" in shown:  # and email's once a marketing mail went out
+        header += [
+            _("Marketing mails sent"), _("Orders attributed to email"),
+            _("Email-attributed revenue (€)"), _("of it campaigns (€)"),
+            _("of it automations (€)"), _("Email share of revenue (%)"),
+        ]  # fmt: skip
+        for row, r in zip(rows, dashboard.period_rows, strict=True):
+            row += [
+                str(r.email_mails), str(r.email_orders), _euro(r.email_revenue_cents),
+                _euro(r.email_campaign_cents), _euro(r.email_flow_cents),
+                _rate(r.email_revenue_share),
+            ]  # fmt: skip
     return header, rows
 
 

@@ -86,6 +86,26 @@ def mean_days(*, total_days: int, count: int) -> Fraction | None:
     return ratio(total_days, count)
 
 
+def member_share(*, members: int, active: int) -> Fraction | None:
+    """Active customers at the end of the period who are loyalty members ÷ active customers."""
+    return ratio(members, active)
+
+
+def revenue_share(*, part_cents: int, all_cents: int) -> Fraction | None:
+    """Part of the revenue (members', attributed to email) ÷ all revenue of the period.
+
+    None when the period's revenue is not positive: refunds of earlier orders can leave a
+    month at or below zero, and a share of that means nothing.
+    """
+    return ratio(part_cents, all_cents) if all_cents > 0 else None
+
+
+def redemption_rate(*, redeemed: int, issued: int) -> Fraction | None:
+    """Points redeemed ÷ points issued in the same period (may exceed 100 %: members spend
+    points saved up before)."""
+    return ratio(redeemed, issued) if issued > 0 else None
+
+
 def change(current: Fraction | int | None, previous: Fraction | int | None) -> Fraction | None:
     """Relative change (for counts and money); None when there is nothing to compare with."""
     if current is None or previous is None or previous == 0:

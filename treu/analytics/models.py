@@ -214,6 +214,23 @@ class PeriodFigures(models.Model):
     second_orders = models.PositiveBigIntegerField(default=0)  # second orders in the period
     second_days_total = models.PositiveBigIntegerField(default=0)
     second_days_median = models.DecimalField(max_digits=7, decimal_places=1, null=True)
+    # The loyalty programme (through loyalty's selectors; see channels.py).
+    members_to_date = models.PositiveBigIntegerField(default=0)  # joined by the end
+    new_members = models.PositiveBigIntegerField(default=0)  # joined in the period
+    ending_members = models.PositiveBigIntegerField(default=0)  # of `ending`: members by then
+    member_orders = models.PositiveBigIntegerField(default=0)  # orders placed as members
+    member_revenue_cents = models.BigIntegerField(default=0)
+    points_issued = models.BigIntegerField(default=0)  # earned and added by hand
+    points_taken_back = models.BigIntegerField(default=0)  # reversed and removed by hand
+    points_redeemed = models.BigIntegerField(default=0)
+    points_expired = models.BigIntegerField(default=0)
+    # Email (through messaging's selectors): marketing mails sent in the period, and the
+    # orders attributed to the last one before them (last touch), by the month of the order.
+    email_mails = models.PositiveBigIntegerField(default=0)
+    email_orders = models.PositiveBigIntegerField(default=0)
+    email_revenue_cents = models.BigIntegerField(default=0)
+    email_campaign_cents = models.BigIntegerField(default=0)  # key prefix "campaign:"
+    email_flow_cents = models.BigIntegerField(default=0)  # key prefix "flow:" (automations)
 
     class Meta:
         verbose_name = _("period figures")
@@ -289,6 +306,31 @@ class PeriodFigures(models.Model):
     @property
     def second_rate_90(self):
         return self.second_rate(90)
+
+    @property
+    def member_share(self):
+        return metrics.member_share(members=self.ending_members, active=self.ending)
+
+    @property
+    def member_revenue_share(self):
+        return metrics.revenue_share(
+            part_cents=self.member_revenue_cents, all_cents=self.revenue_all_cents
+        )
+
+    @property
+    def redemption_rate(self):
+        return metrics.redemption_rate(redeemed=self.points_redeemed, issued=self.points_issued)
+
+    @property
+    def email_revenue_share(self):
+        return metrics.revenue_share(
+            part_cents=self.email_revenue_cents, all_cents=self.revenue_all_cents
+        )
+
+    @property
+    def email_other_cents(self) -> int:
+        """Attributed to marketing mails that are neither a campaign nor an automation."""
+        return self.email_revenue_cents - self.email_campaign_cents - self.email_flow_cents
 
 
 class CohortCell(models.Model):

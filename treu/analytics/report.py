@@ -19,8 +19,9 @@ from treu.analytics import selectors
 from treu.analytics.models import Segment, month_index, month_start
 from treu.analytics.templatetags.analytics_ui import delta, metric
 
-MONTH_CARDS = ("new", "aov", "frequency", "second_rate")
-YEAR_CARDS = ("retention", "churn", "repeat", "simple_clv", "active")
+# The loyalty and email cards are there once the dashboard shows them (programme, mails).
+MONTH_CARDS = ("new", "aov", "frequency", "second_rate", "email_revenue", "redemption")
+YEAR_CARDS = ("retention", "churn", "repeat", "simple_clv", "active", "member_share")
 # RFM segments whose growth is good news, and those whose growth asks for action.
 GOOD_SEGMENTS = (Segment.CHAMPIONS, Segment.LOYAL, Segment.POTENTIAL_LOYALIST)
 RISK_SEGMENTS = (

@@ -18,6 +18,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from treu.analytics import metrics, rfm
+from treu.analytics.computation import month_bounds
 from treu.analytics.models import (
     ActivitySpell,
     AnalyticsSettings,
@@ -152,6 +153,10 @@ class Dashboard:
     def show_previous_year(self) -> bool:
         return self.period != 12
 
+    @property
+    def card_keys(self) -> set[str]:
+        return {card.key for card in self.cards}
+
 
 def _year_clv(row: PeriodFigures | None) -> int | None:
     if row is None or row.months != 12:
@@ -191,6 +196,10 @@ def dashboard(
     trend = [by_key[(1, m)] for m in trend_range if (1, m) in by_key]
     trend_year = [by_key[(12, m)] for m in trend_range if (12, m) in by_key]
     cards = _cards(settings, period, month, current, previous, previous_year, by_key)
+    if any(r.members_to_date for r in rows):
+        cards += _loyalty_cards(period, month, current, previous, previous_year)
+    if any(r.email_mails or r.email_orders for r in rows):
+        cards += _email_cards(period, month, current, previous, previous_year)
     return Dashboard(
         settings=settings,
         period=period,
@@ -227,6 +236,14 @@ KPI_META: dict[str, tuple[object, str, bool]] = {
     "simple_clv": (_("Simple CLV"), "cents", True),
     "active": (_("Active customers"), "number", True),
     "new": (_("New customers"), "number", True),
+    # From the loyalty programme; shown once it has members.
+    "members": (_("Loyalty members"), "number", True),
+    "member_share": (_("Members among active customers"), "percent", True),
+    "member_revenue": (_("Revenue share of members"), "percent", True),
+    "redemption": (_("Points redemption rate"), "percent", True),
+    # From email; shown once a marketing mail was sent.
+    "email_revenue": (_("Email-attributed revenue"), "cents", True),
+    "email_share": (_("Email share of revenue"), "percent", True),
 }
 
 
@@ -337,6 +354,73 @@ def _cards(settings, period, month, current, previous, previous_year, by_key) ->
     for card in cards:
         card.parts[:] = [p for p in card.parts if p is not None]
     return cards
+
+
+def _loyalty_cards(period, month, current, previous, previous_year) -> list[Card]:
+    def url(metric):
+        return drill_url(metric, month=month, period=period)
+
+    def three(name):
+        return _get(current, name), _get(previous, name), _get(previous_year, name)
+
+    c = current
+    return [
+        _card(
+            "members",
+            *three("members_to_date"),
+            drill=url("members"),
+            parts=[(_("joined in the period"), c.new_members, url("new_members"))] if c else [],
+        ),
+        _card(
+            "member_share",
+            *three("member_share"),
+            drill=url("active_members"),
+            parts=[
+                (_("active members"), c.ending_members, url("active_members")),
+                (_("active customers"), c.ending, url("ending")),
+            ]
+            if c
+            else [],
+        ),
+        _card(
+            "member_revenue",
+            *three("member_revenue_share"),
+            drill=url("member_buyers"),
+            parts=[(_("orders of members"), c.member_orders, url("member_buyers"))] if c else [],
+        ),
+        _card(
+            "redemption",
+            *three("redemption_rate"),
+            parts=[
+                (_("points issued"), c.points_issued, ""),
+                (_("points redeemed"), c.points_redeemed, ""),
+            ]
+            if c
+            else [],
+        ),
+    ]
+
+
+def _email_cards(period, month, current, previous, previous_year) -> list[Card]:
+    def three(name):
+        return _get(current, name), _get(previous, name), _get(previous_year, name)
+
+    c = current
+    drill = drill_url("email_buyers", month=month, period=period)
+    return [
+        _card(
+            "email_revenue",
+            *three("email_revenue_cents"),
+            drill=drill,
+            parts=[
+                (_("marketing mails sent"), c.email_mails, ""),
+                (_("attributed orders"), c.email_orders, drill),
+            ]
+            if c
+            else [],
+        ),
+        _card("email_share", *three("email_revenue_share"), drill=drill),
+    ]
 
 
 # -- Cohorts ---------------------------------------------------------------------------------
@@ -616,6 +700,8 @@ def _ids(metric: str, *, m: int, p: int, params) -> Q:
     if metric == "second_within":
         days = _int(params.get("days"), {30, 60, 90})
         return window & Q(days_to_second__lte=days)
+    if metric in CHANNEL_DRILLS:
+        return _channel_ids(metric, start=start, m=m)
     if metric == "cohort":
         offset = _int(params.get("offset"), range(0, 1000))
         bought = CustomerMonth.objects.filter(
@@ -623,6 +709,42 @@ def _ids(metric: str, *, m: int, p: int, params) -> Q:
         )
         return Q(first_month=m) & Q(Exists(bought))
     raise DrillError(metric)
+
+
+CHANNEL_DRILLS = ("members", "new_members", "active_members", "member_buyers", "email_buyers")
+
+
+def _channel_ids(metric: str, *, start: int, m: int) -> Q:
+    """The customers behind the loyalty and email figures (only those with an order: the
+    list shows customer figures). Members come from loyalty's selectors, attributed orders
+    from messaging's; the email list looks up the period's orders (a list page, not the
+    dashboard)."""
+    from treu.loyalty import selectors as loyalty_selectors
+
+    begins, ends = month_bounds(start)[0], month_bounds(m)[1]
+    if metric == "members":
+        return Q(customer_id__in=loyalty_selectors.members_joined_before(ends))
+    if metric == "new_members":
+        return Q(customer_id__in=loyalty_selectors.members_joined_before(ends)) & ~Q(
+            customer_id__in=loyalty_selectors.members_joined_before(begins)
+        )
+    if metric == "active_members":
+        return Q(customer_id__in=_active_at(m)) & Q(
+            customer_id__in=loyalty_selectors.members_joined_before(ends)
+        )
+    if metric == "member_buyers":
+        joined = loyalty_selectors.member_facts().filter(customer_id=OuterRef("customer_id"))
+        bought = CustomerMonth.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            month_index__gte=start,
+            month_index__lte=m,
+            last_at__gte=Subquery(joined.values("joined_at")[:1]),
+        )
+        return Q(Exists(bought))
+    from treu.messaging import selectors as messaging_selectors
+
+    attributed = messaging_selectors.attributed_orders(placed_since=begins, placed_before=ends)
+    return Q(customer_id__in=attributed.values("customer_id"))
 
 
 def _int(value, allowed) -> int:
@@ -661,6 +783,11 @@ TITLES = {
     "second_orders": _("Customers whose second order fell in the period"),
     "second_within": _("New customers of the period with a second order within the days"),
     "cohort": _("Cohort: customers of the first month who ordered in the chosen month"),
+    "members": _("Loyalty members by the end of the period (customers with an order)"),
+    "new_members": _("Joined the loyalty programme in the period (customers with an order)"),
+    "active_members": _("Active customers at the end of the period who are loyalty members"),
+    "member_buyers": _("Loyalty members who ordered in the period as members"),
+    "email_buyers": _("Customers with an order attributed to a marketing mail in the period"),
     "segment": _("RFM segment"),
     "move": _("Moved between RFM segments in the last complete month"),
     "rfm": _("RFM cell"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
@@ -49,6 +50,7 @@ def dashboard(request):
         "cohorts_by": by,
         "runs": selectors.run_state(),
         "periods": selectors.PERIODS,
+        "attribution_days": django_settings.MESSAGING_ATTRIBUTION_DAYS,
     }
     return render(request, "analytics/dashboard.html", context)
 

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -149,6 +160,38 @@ def _month_starts(first: date) -> list[datetime]:
     ]
 
 
+_ADJUST = Q(kind=EntryKind.ADJUST)
+# Which ledger rows make up each flow of points (their points summed; all but `issued` are
+# negative in the ledger). Shared with `points_facts`, which analytics sums per month.
+POINT_FLOWS = {
+    "issued": Q(kind=EntryKind.EARN) | _ADJUST & Q(points__gt=0),
+    "taken_back": Q(kind=EntryKind.REVERSE) | _ADJUST & Q(points__lt=0),
+    "redeemed": Q(kind=EntryKind.REDEEM),
+    "expired": Q(kind=EntryKind.EXPIRE),
+}
+
+
+def points_facts(*, booked_before: datetime) -> QuerySet:
+    """Ledger rows booked before a moment as (created_at, issued, taken_back, redeemed,
+    expired), each flow a positive number and 0 for the other flows: the KPIs page's
+    definitions, for analytics to sum per month in its own SQL (compiled, never iterated).
+    """
+    flows = {
+        name: Case(
+            When(which, then=F("points") if name == "issued" else -F("points")),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+        for name, which in POINT_FLOWS.items()
+    }
+    return (
+        PointsEntry.objects.filter(created_at__lt=booked_before)
+        .order_by()
+        .values("created_at")
+        .annotate(**flows)
+    )
+
+
 def points_by_month(*, now: datetime) -> list[PointsMonth]:
     """Points issued, taken back, redeemed and expired per Berlin month: one grouped query.
 
@@ -163,17 +206,11 @@ def points_by_month(*, now: datetime) -> list[PointsMonth]:
         *(When(created_at__lt=starts[n + 1], then=Value(n)) for n in range(MONTHS)),
         output_field=IntegerField(),
     )
-    adjust = Q(kind=EntryKind.ADJUST)
     rows = (
         PointsEntry.objects.filter(created_at__gte=since, created_at__lte=now)
         .annotate(month=month_index)
         .values("month")
-        .annotate(
-            issued=Sum("points", filter=Q(kind=EntryKind.EARN) | adjust & Q(points__gt=0)),
-            taken_back=Sum("points", filter=Q(kind=EntryKind.REVERSE) | adjust & Q(points__lt=0)),
-            redeemed=Sum("points", filter=Q(kind=EntryKind.REDEEM)),
-            expired=Sum("points", filter=Q(kind=EntryKind.EXPIRE)),
-        )
+        .annotate(**{name: Sum("points", filter=which) for name, which in POINT_FLOWS.items()})
         .order_by("month")
     )
     found = {

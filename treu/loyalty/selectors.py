@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from treu.customers import selectors as customer_selectors
 from treu.customers.models import Customer
+from treu.loyalty import kpis
 from treu.loyalty.codes import normalise_code
 from treu.loyalty.models import (
     SETTINGS_PK,
@@ -235,3 +236,22 @@ def balances_for_customers(customer_ids: list[int]) -> dict[int, MailBalance]:
         .order_by()
     )
     return {customer: MailBalance(points, tier or "") for customer, points, tier in rows}
+
+
+# -- For analytics (compiled into its set-based recompute, never iterated) -------------------
+
+
+def member_facts() -> QuerySet:
+    """Every member as (customer_id, joined_at) rows: who is in the programme since when."""
+    return Member.objects.order_by().values("customer_id", "joined_at")
+
+
+def points_facts(*, booked_before: datetime) -> QuerySet:
+    """Ledger rows as (created_at, issued, taken_back, redeemed, expired), positive numbers
+    as on the KPIs page (`kpis.POINT_FLOWS`)."""
+    return kpis.points_facts(booked_before=booked_before)
+
+
+def members_joined_before(moment: datetime) -> QuerySet:
+    """Ids of the customers who had joined the programme before a moment (a subquery)."""
+    return Member.objects.filter(joined_at__lt=moment).values("customer_id")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -103,7 +104,8 @@ def compute(*, now: datetime) -> RecoComputed:
     try:
         reorders = _reorder_intervals(products)
         ProductReorder.objects.bulk_create(reorders, batch_size=500)
-        _customer_products(now)
+        with _sorted_grouping():
+            _customer_products(now)
         _related_products()
     finally:
         _run(f"DROP TABLE IF EXISTS {WORK}")
@@ -113,6 +115,23 @@ def compute(*, now: datetime) -> RecoComputed:
         pairs=RelatedProduct.objects.count(),
         reorder_products=len(reorders),
     )
+
+
+@contextmanager
+def _sorted_grouping():
+    """PostgreSQL: group by sorting, not hashing, for the statements inside. Its estimate of
+    the groups of a million lines is a sixth of the truth, so it hashes them (spilling
+    past work_mem) and then sorts them for the window anyway; sorted, one sort serves the
+    GROUP BY and the window: a fifth less CPU for the purchase histories (measured as the
+    server process's CPU time at 1.24 million lines), a sixth for `CustomerProduct`."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    _run("SET LOCAL enable_hashagg = off")
+    try:
+        yield
+    finally:
+        _run("SET LOCAL enable_hashagg TO DEFAULT")
 
 
 def _kept_units(lines) -> tuple[str, list]:
@@ -132,30 +151,51 @@ def _kept_units(lines) -> tuple[str, list]:
 def _fill_work_table(now: datetime) -> None:
     """One row per customer, product and order, with the gap to the customer's previous
     purchase of the product, the units bought then, and whether it is the last purchase:
-    one GROUP BY and one window pass over the order lines, in one statement."""
+    one GROUP BY and one window pass over the order lines, in one statement.
+
+    The groups are keyed (customer, product, placed_at, order) — an order has one
+    placed_at, so these are the groups of (customer, product, order) — and the window runs
+    in exactly that order, so the million rows are sorted once, for the GROUP BY, and the
+    window reads them as they come (grouped by order alone and the window ordered by time,
+    SQLite sorted them twice: a third of the statement's time). On SQLite the table is
+    keyed in that order too (WITHOUT ROWID), so `_customer_products` groups it without
+    sorting it again.
+    """
     facts_sql, facts_params = _kept_units(commerce_selectors.live_line_facts())
     erased_sql, erased_params = customer_selectors.erased_customer_ids().query.sql_with_params()
-    timestamp = "TIMESTAMP WITH TIME ZONE" if connection.vendor == "postgresql" else "DATETIME"
+    if connection.vendor == "postgresql":
+        timestamp, key = "TIMESTAMP WITH TIME ZONE", ""
+    else:
+        timestamp = "DATETIME"
+        key = ", PRIMARY KEY (customer_id, product_id, placed_at, order_id)) WITHOUT ROWID"
     _run(f"DROP TABLE IF EXISTS {WORK}")
     _run(
         f"CREATE TEMPORARY TABLE {WORK} (customer_id BIGINT NOT NULL, product_id BIGINT NOT NULL,"
-        f" placed_at {timestamp} NOT NULL, day {_float()} NOT NULL, quantity BIGINT NOT NULL,"
-        f" gap BIGINT, previous_quantity BIGINT, is_last INTEGER NOT NULL)"
+        f" placed_at {timestamp} NOT NULL, order_id BIGINT NOT NULL, day {_float()} NOT NULL,"
+        " quantity BIGINT NOT NULL, gap BIGINT, previous_quantity BIGINT,"
+        f" is_last INTEGER NOT NULL{key or ')'}"
     )
-    window = "OVER (PARTITION BY f.customer_id, f.product_id ORDER BY MIN(f.day), f.order_id)"
+    with _sorted_grouping():
+        _insert_purchases(facts_sql, [*facts_params, *erased_params], erased_sql, now)
+
+
+def _insert_purchases(facts_sql: str, params: list, erased_sql: str, now: datetime) -> None:
+    day = _epoch_days("f.placed_at")
+    window = "PARTITION BY f.customer_id, f.product_id ORDER BY f.placed_at, f.order_id"
     # Orders placed after `now` are left out by HAVING, not WHERE: see live_line_facts.
     _run(
-        f"INSERT INTO {WORK} (customer_id, product_id, placed_at, day, quantity, gap,"  # noqa: S608
-        " previous_quantity, is_last)"
-        " SELECT f.customer_id, f.product_id, MIN(f.placed_at), MIN(f.day), SUM(f.quantity),"
-        f" CAST(ROUND(MIN(f.day) - LAG(MIN(f.day)) {window}) AS INTEGER),"
-        f" LAG(SUM(f.quantity)) {window},"
-        f" CASE WHEN LEAD(f.order_id) {window} IS NULL THEN 1 ELSE 0 END"
-        f" FROM (SELECT facts.*, {_epoch_days('facts.placed_at')} AS day FROM {facts_sql} facts"
+        f"INSERT INTO {WORK} (customer_id, product_id, placed_at, order_id, day, quantity,"  # noqa: S608
+        " gap, previous_quantity, is_last)"
+        f" SELECT f.customer_id, f.product_id, f.placed_at, f.order_id, {day}, SUM(f.quantity),"
+        f" CAST(ROUND({day} - LAG({day}) OVER w) AS INTEGER),"
+        " LAG(SUM(f.quantity)) OVER w,"
+        " CASE WHEN LEAD(f.order_id) OVER w IS NULL THEN 1 ELSE 0 END"
+        f" FROM (SELECT facts.* FROM {facts_sql} facts"
         f" WHERE facts.customer_id IS NOT NULL AND facts.customer_id NOT IN ({erased_sql})) f"
-        " GROUP BY f.customer_id, f.product_id, f.order_id"
-        " HAVING SUM(f.quantity) > 0 AND MIN(f.placed_at) < %s",
-        [*facts_params, *erased_params, connection.ops.adapt_datetimefield_value(now)],
+        " GROUP BY f.customer_id, f.product_id, f.placed_at, f.order_id"
+        " HAVING SUM(f.quantity) > 0 AND f.placed_at < %s"
+        f" WINDOW w AS ({window})",
+        [*params, connection.ops.adapt_datetimefield_value(now)],
     )
 
 
@@ -319,10 +359,14 @@ def _best_sellers(now: datetime) -> None:
             placed_before=now, placed_since=now - timedelta(days=BESTSELLER_DAYS)
         )
     )
+    # Grouped by `+product_id`, not the bare column: SQLite (no statistics) would otherwise
+    # walk all lines in the product index's order to save the GROUP BY's sort of a few
+    # hundred thousand rows, instead of finding the window's orders by their time (4.2 s
+    # against 2.8 s at a million orders; PostgreSQL plans by its statistics either way).
     rows = _run(
-        "SELECT f.product_id, COUNT(DISTINCT f.order_id), SUM(f.quantity)"  # noqa: S608
-        f" FROM {facts_sql} f WHERE f.quantity > 0 GROUP BY f.product_id"
-        f" ORDER BY 2 DESC, 3 DESC, f.product_id LIMIT {BESTSELLERS}",
+        "SELECT +f.product_id, COUNT(DISTINCT f.order_id), SUM(f.quantity)"  # noqa: S608
+        f" FROM {facts_sql} f WHERE f.quantity > 0 GROUP BY +f.product_id"
+        f" ORDER BY 2 DESC, 3 DESC, 1 LIMIT {BESTSELLERS}",
         params,
     )
     BestSeller.objects.bulk_create(

@@ -1,4 +1,5 @@
-"""Building order histories for the analytics tests: orders in known Berlin months."""
+"""Building histories for the analytics tests: orders in known Berlin months, loyalty
+members and their points, marketing mails."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from zoneinfo import ZoneInfo
 from treu.analytics import services
 from treu.analytics.models import PeriodFigures, month_index
 from treu.commerce.tests.factories import make_order
+from treu.loyalty.models import Member, PointsEntry
+from treu.messaging import services as messaging_services
+from treu.messaging.models import MessageStatus, OutboundMessage
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -29,3 +33,33 @@ def figures(year: int, month: int, months: int = 1) -> PeriodFigures:
     from datetime import date
 
     return PeriodFigures.objects.get(month_index=month_index(date(year, month, 1)), months=months)
+
+
+def join(customer, at):
+    """The customer joins the loyalty programme at `at` (its sums are not needed here)."""
+    return Member.objects.create(customer=customer, joined_at=at)
+
+
+def book(member, kind: str, points: int, at, status: str = "available") -> None:
+    """A points ledger row booked at `at`."""
+    entry = PointsEntry.objects.create(
+        member=member, kind=kind, points=points, status=status, available_at=at
+    )
+    PointsEntry.objects.filter(pk=entry.pk).update(created_at=at)  # auto_now_add otherwise
+
+
+def mail(customer, key: str, sent) -> None:
+    """A marketing mail to the customer, sent at `sent`."""
+    messaging_services.enqueue_messages(
+        [
+            messaging_services.NewMessage(
+                key=key,
+                to_email=customer.email,
+                customer_id=customer.pk,
+                subject="Hallo",
+                text_body="x",
+                purpose="marketing",
+            )
+        ]
+    )
+    OutboundMessage.objects.filter(key=key).update(status=MessageStatus.SENT, sent_at=sent)

@@ -370,6 +370,20 @@ def test_each_customer_gets_the_run_out_of_their_last_purchase(beans):
     assert (r3.last_quantity, r3.supply_days) == (1, 28)
 
 
+def test_purchases_count_in_time_order_whatever_order_they_arrived_in():
+    k = consumable("K", interval=30)
+    anna = CustomerFactory()
+    start = ago(100)
+    buy(anna, start + timedelta(days=30), (k, 2))  # imported first
+    buy(anna, start, k)  # the older purchase, imported later
+    buy(anna, start + timedelta(days=30), k)  # the same moment again: another purchase
+    recompute()
+    cp = CustomerProduct.objects.get(customer=anna, product=k)
+    assert (cp.orders, cp.units, cp.first_at, cp.last_at) == (3, 4, start, start + timedelta(30))
+    # Of two orders at one moment the later one (by id) is the last: one bag, 30 days.
+    assert (cp.last_quantity, cp.supply_days) == (1, 30)
+
+
 def test_quantity_counts_two_bags_last_twice_as_long(beans):
     k, *_ = beans
     anna = CustomerFactory()

@@ -104,6 +104,10 @@ class OutboundMessage(models.Model):
                 condition=Q(status="sending"),
             ),
             models.Index(fields=["sent_at"], name="messaging_outbox_sent"),
+            # A customer's mails by time: the last touch before an order (conversions). With
+            # the two single-column indexes PostgreSQL ANDs a campaign's whole sending day
+            # into every order's lookup (minutes instead of a second for 30,000 orders).
+            models.Index(fields=["customer", "sent_at"], name="messaging_outbox_customer_sent"),
             models.Index(fields=["status", "-created_at"], name="messaging_outbox_status"),
         ]
 

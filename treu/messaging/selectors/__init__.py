@@ -21,6 +21,7 @@ from treu.messaging.selectors.conversions import (
     attributed_orders,
     attribution_window,
     conversions_by_prefix,
+    marketing_mail_facts,
 )
 from treu.messaging.selectors.engagement import mail_events, marketing_mails_sent
 from treu.messaging.selectors.sending import (
@@ -51,6 +52,7 @@ __all__ = [
     "unsubscribe_target",
     # Conversions
     "Conversions", "attributed_orders", "attribution_window", "conversions_by_prefix",
+    "marketing_mail_facts",
     # Engagement
     "mail_events", "marketing_mails_sent",
 ]  # fmt: skip

@@ -113,3 +113,15 @@ def conversions_by_prefix(
     for prefix in prefixes or []:
         found.setdefault(prefix, Conversions(prefix=prefix, orders=0, revenue_cents=0))
     return found
+
+
+def marketing_mail_facts(*, sent_before: datetime):
+    """Marketing mails sent before a moment as (sent_at,) rows: for analytics to count per
+    month in its own SQL (compiled, never iterated)."""
+    return (
+        OutboundMessage.objects.filter(
+            purpose=MessagePurpose.MARKETING, status=MessageStatus.SENT, sent_at__lt=sent_before
+        )
+        .order_by()
+        .values("sent_at")
+    )

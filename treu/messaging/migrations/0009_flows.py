@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0005_birthday_entered_at'),
-        ('messaging', '0007_customer_lists'),
+        ('messaging', '0008_outbox_customer_sent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
