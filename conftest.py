@@ -50,6 +50,16 @@ def _fresh_segment_cache(monkeypatch):
     selectors.forget_active_segments()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_flow_cache():
+    """The same for automations' per-process "is an order-triggered flow on?"."""
+    from treu.messaging.flows import triggers
+
+    triggers.forget_order_flows()
+    yield
+    triggers.forget_order_flows()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _huey_runs_tasks_inline():
     from huey.contrib.djhuey import HUEY

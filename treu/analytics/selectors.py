@@ -1085,3 +1085,15 @@ def customers_at_churn_risk(band: str) -> QuerySet:
     """Ids of the customers in a churn-risk band as of the last recompute (a subquery, like
     `customers_in_segment`)."""
     return CustomerPrediction.objects.filter(churn_risk=band).values("customer_id")
+
+
+def customer_ids_overdue(*, days: int, today: date | None = None) -> QuerySet:
+    """Repeat buyers whose expected next order (the last recompute's prediction) is more than
+    `days` days past — the win-back's audience — as (customer_id, next_order_on) rows."""
+    today = today or timezone.localdate()
+    return (
+        CustomerPrediction.objects.filter(next_order_on__lt=today - timedelta(days=days))
+        .exclude(churn_risk=ChurnRisk.ONE_TIME)
+        .order_by()
+        .values("customer_id", "next_order_on")
+    )

@@ -6,6 +6,7 @@ Revenue is what the business keeps: gross total less refunds, cancelled orders e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -550,3 +551,14 @@ def lines_bought(
     if category_ids is not None:
         lines = lines.filter(product__category_id__in=category_ids)
     return lines
+
+
+def delivery_times(order_ids: Iterable[int]) -> dict[int, datetime | None]:
+    """When each order arrived: delivered, else shipped (the shop reports one of them), or
+    None while neither is known; cancelled orders are left out."""
+    rows = (
+        Order.objects.filter(LIVE, pk__in=list(order_ids))
+        .order_by()
+        .values_list("pk", "delivered_at", "fulfilled_at")
+    )
+    return {pk: delivered or shipped for pk, delivered, shipped in rows}

@@ -249,3 +249,32 @@ def contacts(customer_ids: Iterable[int]) -> dict[int, Contact]:
             if not found[customer_id][2]:
                 found[customer_id][2] = (country or "").upper()
     return {pk: Contact(*values) for pk, values in found.items()}
+
+
+def customer_ids_with_birthday_on(day) -> QuerySet:
+    """Customers whose birthday falls on this day (29 February on 28 February in other years)."""
+    condition = Q(birthday__month=day.month, birthday__day=day.day)
+    if (day.month, day.day) == (2, 28) and not _leap(day.year):
+        condition |= Q(birthday__month=2, birthday__day=29)
+    return segmentable_customers().filter(condition).values("pk")
+
+
+def customer_ids_with_first_order_anniversary_on(day) -> QuerySet:
+    """Customers whose first order (Berlin day) was on this month and day of an earlier year."""
+    condition = Q(first_order_at__month=day.month, first_order_at__day=day.day)
+    if (day.month, day.day) == (2, 28) and not _leap(day.year):
+        condition |= Q(first_order_at__month=2, first_order_at__day=29)
+    return segmentable_customers().filter(condition, first_order_at__year__lt=day.year).values("pk")
+
+
+def first_time_buyer_ids(customer_ids: Iterable[int]) -> set[int]:
+    """Of these customers, those with exactly one order."""
+    return set(
+        segmentable_customers()
+        .filter(pk__any_of=list(customer_ids), order_count=1)
+        .values_list("pk", flat=True)
+    )
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

@@ -108,3 +108,6 @@ class MessagingConfig(AppConfig):
         from treu.messaging import campaign_setup
 
         campaign_setup.ready()
+        from treu.messaging import flow_setup
+
+        flow_setup.ready()

@@ -138,6 +138,10 @@ def template_delete(request, template_id: int):
         return render(
             request, "messaging/mail_templates/delete.html", {"mail_template": mail_template}
         )
-    services.delete_mail_template(mail_template)
+    try:
+        services.delete_mail_template(mail_template)
+    except services.MailTemplateError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("messaging:template_edit", template_id=mail_template.pk)
     messages.success(request, _("Template “%(name)s” deleted.") % {"name": mail_template.name})
     return redirect("messaging:template_list")

@@ -3,6 +3,7 @@ from django.urls import path
 from treu.messaging import (
     campaign_urls,
     consent_urls,
+    flow_urls,
     outbox_views,
     segment_urls,
     template_urls,
@@ -15,6 +16,7 @@ urlpatterns = [
     *segment_urls.urlpatterns,
     *template_urls.urlpatterns,
     *campaign_urls.urlpatterns,
+    *flow_urls.urlpatterns,
     path("outbox/", outbox_views.outbox, name="outbox"),
     path("outbox/<int:message_id>/resend/", outbox_views.resend, name="outbox_resend"),
     path("suppressions/", outbox_views.suppression_list, name="suppressions"),

@@ -18,6 +18,7 @@ from treu.customers.services.customer import (
     UpsertResult,
     add_address,
     add_note,
+    add_tag_to_customers,
     create_customer,
     link_external_id,
     set_tags,
@@ -35,6 +36,7 @@ from treu.customers.services.summaries import (
 __all__ = [
     "CUSTOMER_NUMBER_START", "EDITABLE_FIELDS", "CustomerError", "CustomerInput",
     "MergeResult", "OrderSummary", "UpsertResult", "add_address", "add_note",
+    "add_tag_to_customers",
     "add_to_order_summaries", "create_customer", "link_external_id", "merge_customers",
     "register_merge_handler", "set_order_summaries", "set_order_summary", "set_tags",
     "update_customer", "upsert_customer", "upsert_customers",

@@ -229,3 +229,31 @@ def upsert_customer(
     if external_id:
         link_external_id(customer, shop=shop, external_id=external_id)
     return UpsertResult(customer=customer, created=created, changed=changed)
+
+
+@transaction.atomic
+def add_tag_to_customers(*, customer_ids: list[int], name: str) -> set[int]:
+    """Give these customers one more tag (created if new); returns those who did not have it.
+
+    Set-based for an automation's batch: three queries and one event per changed customer.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"tag": [_("Enter the tag's name.")]})
+    tag = Tag.objects.get_or_create(name=name[:64])[0]
+    links = Customer.tags.through.objects
+    ids = set(Customer.objects.filter(pk__in=list(customer_ids)).values_list("pk", flat=True))
+    ids -= set(
+        links.filter(tag=tag, customer_id__in=list(ids)).values_list("customer_id", flat=True)
+    )
+    links.bulk_create([links.model(customer_id=pk, tag=tag) for pk in sorted(ids)])
+    names: dict[int, list[str]] = {pk: [] for pk in ids}
+    for pk, tag_name in links.filter(customer_id__in=list(ids)).values_list(
+        "customer_id", "tag__name"
+    ):
+        names[pk].append(tag_name)
+    events.publish_many(
+        events.NewEvent(kind=TAGS_CHANGED, customer_id=pk, payload={"tags": sorted(tags)})
+        for pk, tags in sorted(names.items())
+    )
+    return ids

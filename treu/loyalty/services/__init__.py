@@ -55,6 +55,7 @@ from treu.loyalty.services.ledger import (
     WELCOME,
     LoyaltyError,
     adjust_points,
+    award_points_by_automation,
     redeem_points,
     release_pending_points,
 )
@@ -96,6 +97,7 @@ from treu.loyalty.services.referrals import (
 from treu.loyalty.services.rewards import (
     REWARD_FIELDS,
     add_partner_codes,
+    issue_automation_coupons,
     redeem_reward,
     save_reward,
 )
@@ -140,12 +142,13 @@ from treu.loyalty.services.tiers import (
 __all__ = [
     "CANCELLATION", "MANUAL", "ORDER_CHANGED", "PURCHASE", "REDEMPTION", "RELEASE", "RETURN",
     "SETTINGS_FIELDS", "SHIPPING", "WELCOME", "LoyaltyError", "adjust_points",
+    "award_points_by_automation",
     "award_points_for_orders", "catch_up_points", "follow_order_change",
     "follow_order_changes", "join_program", "merge_members", "redeem_points",
     "release_pending_points", "reschedule_order_points", "settle_order_points", "started",
     "update_program_settings", "CouponRefused", "Released", "consume_coupon", "find_coupon",
     "release_order_rewards", "spend_store_credit", "REWARD_FIELDS", "add_partner_codes",
-    "redeem_reward", "save_reward",
+    "issue_automation_coupons", "redeem_reward", "save_reward",
     # Stamp cards
     "CARD_TYPE_FIELDS", "StampResult", "add_stamps", "award_stamps_for_orders", "catch_up_stamps",
     "follow_order_stamp_changes", "merge_stamp_cards", "redeem_stamp_voucher",

@@ -322,3 +322,48 @@ def book_credit(member_id: int, *, kind: str, cents: int, **links: Any) -> Credi
     entry = CreditEntry.objects.create(member_id=member_id, kind=kind, cents=cents, **links)
     Member.objects.filter(pk=member_id).update(credit_cents=F("credit_cents") + cents)
     return entry
+
+
+AUTOMATION = "automation"
+
+
+@transaction.atomic
+def award_points_by_automation(
+    *, keys: dict[int, str], points: int, reason: str, now: datetime | None = None
+) -> set[int]:
+    """Points an automation gives ({customer id: idempotency key}); returns the customers
+    awarded. Members only (no one joins by it), once per key, nothing before the programme
+    started. Set-based: the members are locked in one query, the rows written in one."""
+    from treu.loyalty.services.programme import started
+
+    now = now or timezone.now()
+    if points <= 0:
+        raise LoyaltyError({"points": [_("Enter a number of points above zero.")]})
+    program = selectors.program_settings()
+    if started(program) is None or not keys:
+        return set()
+    members = _lock_members_of(keys)
+    _release({m.pk: m for m in members.values()}, now=now)
+    taken = set(
+        PointsEntry.objects.filter(key__in=[keys[c] for c in members]).values_list("key", flat=True)
+    )
+    groups = [
+        (
+            member,
+            [
+                NewEntry(
+                    kind=EntryKind.EARN,
+                    points=points,
+                    status=EntryStatus.AVAILABLE,
+                    available_at=now,
+                    source_rule=AUTOMATION,
+                    key=keys[customer_id],
+                    reason=reason.strip()[:200],
+                )
+            ],
+        )
+        for customer_id, member in members.items()
+        if keys[customer_id] not in taken
+    ]
+    _append(groups, program=program, now=now, source="automation")
+    return {member.customer_id for member, _entries in groups}

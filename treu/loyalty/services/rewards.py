@@ -377,3 +377,43 @@ def issue_coupon(
         source=source,
     )
     return coupon
+
+
+@transaction.atomic
+def issue_automation_coupons(
+    *,
+    customer_ids: Iterable[int],
+    label: str,
+    valid_days: int,
+    source: str,
+    now: datetime | None = None,
+    amount_cents: int | None = None,
+    percent: int | None = None,
+) -> dict[int, str]:
+    """A single-use coupon for each of these customers who is a member (an automation's
+    birthday gift, a win-back discount): a fixed amount or a percentage. Returns the codes
+    by customer id; customers who are not members get none. The caller makes it once."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if (amount_cents is None) == (percent is None):
+        errors["value"] = [_("Give either an amount or a percentage.")]
+    elif amount_cents is not None and not 0 < amount_cents <= 100_000:
+        errors["amount_cents"] = [_("Enter an amount between 0,01 € and 1.000 €.")]
+    elif percent is not None and not 0 < percent <= 100:
+        errors["percent"] = [_("Enter a percentage between 1 and 100.")]
+    if not 1 <= valid_days <= 365:
+        errors["valid_days"] = [_("A coupon is valid for 1 to 365 days.")]
+    if errors:
+        raise LoyaltyError(errors)
+    if amount_cents is not None:
+        value = {"kind": RewardKind.FIXED_AMOUNT, "amount_cents": amount_cents}
+    else:
+        value = {"kind": RewardKind.PERCENT, "percent": percent}
+    members = Member.objects.filter(customer_id__in=list(customer_ids)).select_related("customer")
+    codes = {}
+    for member in members.order_by("pk"):
+        coupon = issue_coupon(
+            member=member, label=label, valid_days=valid_days, now=now, source=source, **value
+        )
+        codes[member.customer_id] = coupon.code
+    return codes

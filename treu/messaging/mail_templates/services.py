@@ -74,6 +74,24 @@ def save_mail_template(
 
 @transaction.atomic
 def delete_mail_template(mail_template: MailTemplate) -> None:
+    """Delete a template; refused while an automation's step sends it (the step would
+    have nothing to send)."""
+    from treu.messaging.models import FlowStep, StepKind
+
+    users = FlowStep.objects.filter(kind=StepKind.SEND, settings__template_id=mail_template.pk)
+    names = sorted(set(users.values_list("flow__name", flat=True)))
+    if names:
+        raise MailTemplateError(
+            {
+                "template": [
+                    _(
+                        "This template is sent by the automation(s) %(names)s; choose another "
+                        "template there first."
+                    )
+                    % {"names": ", ".join(f"„{n}“" for n in names)}
+                ]
+            }
+        )
     mail_template.delete()
 
 

@@ -17,6 +17,17 @@ from treu.messaging.models.consent import (
     WithdrawalMethod,
 )
 from treu.messaging.models.engagement import EventKind, MessageEvent
+from treu.messaging.models.flows import (
+    Enrollment,
+    EnrollmentStatus,
+    Flow,
+    FlowStep,
+    FlowTrigger,
+    StaffTask,
+    StepKind,
+    StepOutcome,
+    StepRun,
+)
 from treu.messaging.models.outbox import (
     DeliveryStatus,
     MessagePurpose,
@@ -52,4 +63,7 @@ __all__ = [
     "Holdout", "SendingRules",
     # Campaigns
     "AbMetric", "AbVariant", "Campaign", "CampaignStatus",
+    # Automations
+    "Enrollment", "EnrollmentStatus", "Flow", "FlowStep", "FlowTrigger", "StaffTask",
+    "StepKind", "StepOutcome", "StepRun",
 ]  # fmt: skip

@@ -73,6 +73,8 @@ class WithdrawalMethod(models.TextChoices):
     BACKOFFICE = "backoffice", _("Entered by staff")
     ERASURE = "erasure", _("Customer data erased")
     PORTAL = "portal", _("Customer portal")
+    # The sunset automation: no open or click for a long time, its last mail not clicked.
+    SUNSET = "sunset", _("Ended after a long silence (automation)")
 
 
 class Frequency(models.TextChoices):
