@@ -172,8 +172,9 @@ def text_to_html_source(source: str, *, paragraph_style: str, link_style: str) -
     escaped = _LINK.sub(link, escaped)
     escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
     paragraphs = [p for p in _PARAGRAPHS.split(escaped) if p.strip()]
-    body = "".join(
-        f'<p style="{paragraph_style}">{p.strip().replace(chr(10), "<br>")}</p>' for p in paragraphs
+    body = "\n".join(
+        f'<p style="{paragraph_style}">{p.strip().replace(chr(10), "<br>" + chr(10))}</p>'
+        for p in paragraphs
     )
     return _restore(body, saved)
 

@@ -144,20 +144,26 @@ class CompiledMail:
         footer_html = (
             f'<tr><td style="{STYLE["footer"]}">{html.escape(shop)}</td></tr>' if shop else ""
         )
-        page = (
-            '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta name="x-apple-disable-message-reformatting">'
-            f"<title>{html.escape(subject)}</title></head>"
-            f'<body style="{STYLE["body"]}">'
-            f'<div style="{STYLE["preheader"]}">{html.escape(preheader)}</div>'
-            '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
-            f'style="{STYLE["outer"]}"><tr><td align="center" style="{STYLE["outer_cell"]}">'
-            '<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" '
-            f'style="{STYLE["card"]}">'
-            f'<tr><td style="height:20px;line-height:20px;font-size:1px;">&nbsp;</td></tr>'
-            f"{''.join(html_rows)}{footer_html}"
-            "</table></td></tr></table></body></html>"
+        # A line break between the parts: mail lines must stay under 998 characters (RFC
+        # 5322), or the HTML part goes out quoted-printable, encoded in pure Python.
+        page = "\n".join(
+            [
+                '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                '<meta name="x-apple-disable-message-reformatting">',
+                f"<title>{html.escape(subject)}</title></head>",
+                f'<body style="{STYLE["body"]}">',
+                f'<div style="{STYLE["preheader"]}">{html.escape(preheader)}</div>',
+                '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+                f'border="0" style="{STYLE["outer"]}">',
+                f'<tr><td align="center" style="{STYLE["outer_cell"]}">',
+                '<table role="presentation" width="600" cellpadding="0" cellspacing="0" '
+                f'border="0" style="{STYLE["card"]}">',
+                '<tr><td style="height:20px;line-height:20px;font-size:1px;">&nbsp;</td></tr>',
+                *html_rows,
+                footer_html,
+                "</table></td></tr></table></body></html>",
+            ]
         )
         text = "\n\n".join(part.strip() for part in text_parts if part.strip())
         if shop:
@@ -210,7 +216,7 @@ def _render_block(compiled: dict, context: dict, products: list) -> tuple[str, s
         if not shown:
             return None
         title, title_text = both("title")
-        rows = "".join(
+        rows = "\n".join(
             f'<tr><td style="{STYLE["product"]}">{html.escape(r.product.name)}</td>'
             f'<td style="{STYLE["price"]}">'
             f"{html.escape(format_euro(r.product.price_cents))}</td></tr>"
@@ -218,9 +224,10 @@ def _render_block(compiled: dict, context: dict, products: list) -> tuple[str, s
         )
         content = (
             (f'<h2 style="{STYLE["subheading"]}">{title}</h2>' if title else "")
-            + '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+            + '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+            + 'border="0">\n'
             + rows
-            + "</table>"
+            + "\n</table>"
         )
         lines = [f"- {r.product.name} ({format_euro(r.product.price_cents)})" for r in shown]
         return _row(content), "\n".join([title_text, *lines]).strip()

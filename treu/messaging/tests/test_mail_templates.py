@@ -257,7 +257,7 @@ def test_staff_html_in_a_text_is_shown_as_text():
 def test_markup_makes_bold_links_and_paragraphs():
     template = make_template(blocks=[{"type": "text", "text": "Eins **zwei**\ndrei\n\n[Shop](/s)"}])
     mail = render_sample(template)
-    assert "<strong>zwei</strong><br>drei</p>" in mail.html
+    assert "<strong>zwei</strong><br>\ndrei</p>" in mail.html
     assert 'href="https://treu.example/s"' in mail.html
     assert "Eins zwei\ndrei\n\nShop (https://treu.example/s)" in mail.text
 

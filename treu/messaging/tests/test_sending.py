@@ -310,3 +310,17 @@ def test_the_outcome_of_a_send_counts_each_recipient_once_from_their_first_mail(
     )
     assert outcome.recipients == selectors.GroupOutcome(2, 1, 1200, 1200**2)
     assert outcome.control == selectors.GroupOutcome(0, 0, 0, 0)
+
+
+def test_mail_lines_stay_short_so_the_html_part_needs_no_quoted_printable():
+    """Over 998 characters a line forces quoted-printable, which Python encodes character by
+    character for every one of a campaign's mails."""
+    from django.core.mail import EmailMultiAlternatives
+
+    anna = consenting_customer(first_name="Anna")
+    send([anna])
+    (mail,) = rows()
+    assert max(len(line) for line in mail.html_body.splitlines()) < 998
+    message = EmailMultiAlternatives(mail.subject, mail.text_body, to=[mail.to_email])
+    message.attach_alternative(mail.html_body, "text/html")
+    assert b"quoted-printable" not in message.message().as_bytes()
