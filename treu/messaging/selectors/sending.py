@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -122,6 +122,8 @@ def customers_at_cap(
     rules = rules or sending_rules()
     if not rules.weekly_cap or not moments:
         return set()
+    # In UTC: a week on a Berlin clock is an hour short or long across a clock change.
+    moments = {pk: at.astimezone(UTC) for pk, at in moments.items()}
     low, high = min(moments.values()) - WEEK, max(moments.values()) + WEEK
     rows = (
         OutboundMessage.objects.filter(

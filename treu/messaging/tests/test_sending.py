@@ -215,6 +215,21 @@ def test_no_seven_day_window_ever_holds_more_than_the_cap(cap, hours):
         assert sum(1 for t in times[i:] if t - start < timedelta(days=7)) <= cap
 
 
+def test_the_cap_counts_real_time_across_the_clock_change():
+    """Found by the property above: 22 March 03:00 CET and 29 March 03:00 CEST are 6 days
+    and 23 hours apart, though a Berlin clock shows a week."""
+    rules = SendingRules.current()
+    rules.weekly_cap, rules.quiet_from, rules.quiet_until = 1, time(0), time(0)
+    rules.save()
+    anna = consenting_customer()
+    template = newsletter()
+    send([anna], "campaign:1", template=template, now=datetime(2026, 3, 22, 3, tzinfo=BERLIN))
+    later = send(
+        [anna], "campaign:2", template=template, now=datetime(2026, 3, 29, 3, tzinfo=BERLIN)
+    )
+    assert (later.queued, later.at_cap) == (0, 1)
+
+
 def rows_of(customer):
     return OutboundMessage.objects.filter(customer_id=customer.pk).values_list(
         "not_before", flat=True
