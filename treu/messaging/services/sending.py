@@ -155,7 +155,8 @@ def _send_batch(send: MailSend, ids: list[int], now: datetime) -> SendReport:
             ignore_conflicts=True,
         )
         report.held_out, report.held_out_ids = len(held), held
-        targets = {pk: moments[pk] for pk in fresh if pk not in set(held)}
+        held_set = set(held)
+        targets = {pk: moments[pk] for pk in fresh if pk not in held_set}
         if marketing and send.frequency_cap:
             capped = sending_selectors.customers_at_cap(targets, rules=rules)
             report.at_cap = len(capped)
