@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-kill", action="store_true", help="Do not kill a worker.")
     parser.add_argument("--kill-at", type=float, default=1 / 3, help="Share sent before the kill.")
+    parser.add_argument("--phases-apart", action="store_true", help=bench_outbox.PHASES_APART)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="treu-bench-campaign-"))
     os.environ["TREU_VAR_DIR"] = str(workdir)

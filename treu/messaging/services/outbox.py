@@ -2,7 +2,8 @@
 
 A job (campaign, automation, confirmation mail) writes rows with `enqueue_messages`; the
 worker's `send_due_messages` claims a few due rows at a time for a short lease, hands each
-to Django's mail backend and marks it sent. Two workers never claim the same row
+to Django's mail backend and marks it sent — together with the next mail's hand-over mark,
+one committed write per mail (`_Marks`). Two workers never claim the same row
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time). A worker that
 dies leaves its rows leased: once the lease has run out they are sent again — unless the
 worker had started handing one to the mail server, which may or may not have taken it.
@@ -24,6 +25,7 @@ import os
 import smtplib
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -238,7 +240,11 @@ def recover_stalled_messages(*, now: datetime | None = None) -> tuple[int, int]:
 def send_due_messages(
     *, now: datetime | None = None, limit: int = BATCH, mail_connection=None
 ) -> SendResult:
-    """Claim one batch of due mails and send it over one connection to the mail server."""
+    """Claim one batch of due mails and send it over one connection to the mail server.
+
+    A connection passed in stays open for the caller's next batch; one opened here is
+    closed at the end.
+    """
     now = now or timezone.now()
     result = SendResult()
     budget = rate_budget(now=now)
@@ -250,8 +256,9 @@ def send_due_messages(
         return result
     rows = {m.pk: m for m in OutboundMessage.objects.filter(pk__in=ids)}
     blocked = _suppressions({m.to_email.lower() for m in rows.values()})
+    owned = mail_connection is None
     mail_connection = mail_connection or get_connection()
-    opened = False
+    marks = _Marks()
     try:
         for pk in ids:
             message = rows[pk]
@@ -260,14 +267,12 @@ def send_due_messages(
                 _finish(message, MessageStatus.SUPPRESSED, error=suppression.get_reason_display())
                 result.suppressed += 1
                 continue
-            if not opened:
-                mail_connection.open()
-                opened = True
-            if not _send_one(message, mail_connection, result):
+            mail_connection.open()  # a no-op while it is open
+            if not _send_one(message, mail_connection, marks, result):
                 mail_connection.close()  # it may be broken: the next mail opens a new one
-                opened = False
     finally:
-        if opened:
+        marks.write_delivered()
+        if owned:
             mail_connection.close()
     return result
 
@@ -280,16 +285,67 @@ class _NotOurs(Exception):
     """The row was taken back from this worker (it paused longer than its lease)."""
 
 
-def _mark_handing_over(message_id: int) -> None:
-    # Committed before the mail goes: a worker dying from here on leaves an unclear row.
-    marked = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
-        handing_over=True
-    )
-    if not marked:
-        raise _NotOurs
+class _Marks:
+    """The worker's marks, one committed write per mail.
+
+    A mail the server took is not marked sent on its own: its "sent" goes with the next
+    mail's hand-over mark, in the same statement and commit (or at the end of the batch).
+    Until then it stays "being handed over" — should the worker die in between, it turns
+    unclear like a mail whose data was cut off, never sent twice.
+    """
+
+    def __init__(self) -> None:
+        self.delivered: tuple[int, datetime, str] | None = None  # (id, sent at, provider id)
+
+    def hand_over(self, message_id: int) -> None:
+        """Committed (and flushed) before the mail goes; raises _NotOurs if taken back."""
+        table = OutboundMessage._meta.db_table
+        with connection.cursor() as cursor:
+            if self.delivered is None:
+                cursor.execute(
+                    f"UPDATE {table} SET handing_over = %s "  # noqa: S608 - our table's name
+                    f"WHERE id = %s AND status = %s RETURNING id",
+                    [True, message_id, MessageStatus.SENDING],
+                )
+            else:
+                done, sent_at, provider_id = self.delivered
+                cursor.execute(
+                    f"UPDATE {table} SET handing_over = (id = %(next)s), "  # noqa: S608
+                    f"status = CASE WHEN id = %(next)s THEN status ELSE %(sent)s END, "
+                    f"sent_at = CASE WHEN id = %(next)s THEN sent_at ELSE %(at)s END, "
+                    f"lease_until = CASE WHEN id = %(next)s THEN lease_until END, "
+                    f"last_error = CASE WHEN id = %(next)s THEN last_error ELSE '' END, "
+                    f"provider_message_id = CASE WHEN id = %(next)s OR %(provider)s = '' "
+                    f"THEN provider_message_id ELSE %(provider)s END "
+                    f"WHERE (id = %(next)s AND status = %(sending)s) OR id = %(done)s "
+                    f"RETURNING id",
+                    {
+                        "next": message_id,
+                        "done": done,
+                        "sent": MessageStatus.SENT,
+                        "at": sent_at,
+                        "provider": provider_id,
+                        "sending": MessageStatus.SENDING,
+                    },
+                )
+                self.delivered = None
+            marked = any(row[0] == message_id for row in cursor.fetchall())
+        if not marked:
+            raise _NotOurs
+
+    def delivered_now(self, message_id: int, provider_message_id: str) -> None:
+        self.write_delivered()  # only one waits at a time
+        self.delivered = (message_id, timezone.now(), provider_message_id)
+
+    def write_delivered(self) -> None:
+        if self.delivered is None:
+            return
+        done, sent_at, provider_id = self.delivered
+        self.delivered = None
+        _finish_row(done, MessageStatus.SENT, sent_at=sent_at, provider_message_id=provider_id)
 
 
-def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> bool:
+def _send_one(message: OutboundMessage, mail_connection, marks: _Marks, result: SendResult) -> bool:
     """Hand one mail over; False when the connection should be opened anew."""
     email = EmailMultiAlternatives(
         subject=message.subject,
@@ -309,10 +365,10 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
     # right before the call.
     late = getattr(mail_connection, "supports_before_data", False)
     marked: list[bool] = []
-    token = mail_hooks.before_data.set(partial(_mark, message.pk, marked) if late else None)
+    token = mail_hooks.before_data.set(partial(_mark, marks, message.pk, marked) if late else None)
     try:
         if not late:
-            _mark(message.pk, marked)
+            _mark(marks, message.pk, marked)
         email.send()
     except _NotOurs:
         return False  # an SMTP transaction may be open: start over with a new connection
@@ -331,20 +387,15 @@ def _send_one(message: OutboundMessage, mail_connection, result: SendResult) -> 
             _retry_or_fail(message, text, result)
         return False
     else:
-        _finish(
-            message,
-            MessageStatus.SENT,
-            sent_at=timezone.now(),
-            provider_message_id=_provider_message_id(email),
-        )
+        marks.delivered_now(message.pk, _provider_message_id(email))
         result.sent += 1
     finally:
         mail_hooks.before_data.reset(token)
     return True
 
 
-def _mark(message_id: int, marked: list[bool]) -> None:
-    _mark_handing_over(message_id)
+def _mark(marks: _Marks, message_id: int, marked: list[bool]) -> None:
+    marks.hand_over(message_id)
     marked.append(True)
 
 
@@ -480,17 +531,21 @@ def _flushed_later():
         yield
 
 
-def _finish(
-    message: OutboundMessage,
+def _finish(message: OutboundMessage, status: str, *, error: str = "") -> None:
+    _finish_row(message.pk, status, error=error)
+
+
+def _finish_row(
+    message_id: int,
     status: str,
     *,
     error: str = "",
-    sent_at=None,
+    sent_at: datetime | None = None,
     provider_message_id: str = "",
 ) -> None:
     with _flushed_later():
         extra = {"provider_message_id": provider_message_id} if provider_message_id else {}
-        OutboundMessage.objects.filter(pk=message.pk).update(
+        OutboundMessage.objects.filter(pk=message_id).update(
             status=status,
             handing_over=False,
             lease_until=None,
@@ -544,22 +599,28 @@ def drain_outbox(*, seconds: float = 50.0) -> SendResult:
     """Send batch after batch until nothing is due, the rate limit is reached or time is up.
 
     What a sender task does: several may run at once (`MESSAGING_SENDERS`); each claims
-    its own rows.
+    its own rows and keeps one conversation with the mail server across its batches.
     """
-    import time
-
     total = SendResult()
     deadline = time.monotonic() + seconds
     recover_stalled_messages()
-    while time.monotonic() < deadline:
-        result = send_due_messages()
-        for name in ("sent", "retried", "failed", "suppressed", "unclear"):
-            setattr(total, name, getattr(total, name) + getattr(result, name))
-        if result.rate_limited:
-            total.rate_limited = True
-            break
-        if not (
-            result.sent or result.retried or result.failed or result.suppressed or result.unclear
-        ):
-            break
+    mail_connection = get_connection()
+    try:
+        while time.monotonic() < deadline:
+            result = send_due_messages(mail_connection=mail_connection)
+            for name in ("sent", "retried", "failed", "suppressed", "unclear"):
+                setattr(total, name, getattr(total, name) + getattr(result, name))
+            if result.rate_limited:
+                total.rate_limited = True
+                break
+            if not (
+                result.sent
+                or result.retried
+                or result.failed
+                or result.suppressed
+                or result.unclear
+            ):
+                break
+    finally:
+        mail_connection.close()
     return total

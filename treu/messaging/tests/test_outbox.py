@@ -163,6 +163,55 @@ def test_two_workers_claim_different_rows():
     assert len(first) == 20 and len(second) == 10 and not set(first) & set(second)
 
 
+def test_each_mail_costs_one_committed_write_its_sent_going_with_the_next_mark():
+    """The worker's write per mail is the hand-over mark; the mail before it is marked sent
+    in the same statement, the batch's last one at the end."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.enqueue_messages([_msg(n) for n in range(5)])
+    with CaptureQueriesContext(connection) as queries:
+        result = services.send_due_messages()
+    assert result.sent == 5 and len(mail.outbox) == 5
+    updates = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    # The claim, one mark per mail, the last mail's "sent".
+    assert len(updates) == 1 + 5 + 1
+    rows = OutboundMessage.objects.all()
+    assert {(r.status, r.handing_over, r.lease_until) for r in rows} == {
+        (MessageStatus.SENT, False, None)
+    }
+    assert all(r.sent_at is not None for r in rows)
+
+
+def test_a_worker_dying_before_the_next_mark_leaves_the_mail_before_it_unclear(monkeypatch):
+    """The server took mail 1, mail 2's mark never came: mail 1 is not sent again."""
+    now = timezone.now()
+    services.enqueue_messages([_msg(1), _msg(2)], now=now)
+    real_hand_over = outbox._Marks.hand_over
+    calls = []
+
+    def hand_over(self, message_id):
+        calls.append(message_id)
+        if len(calls) == 2:
+            raise WorkerDied
+        return real_hand_over(self, message_id)
+
+    monkeypatch.setattr(outbox._Marks, "hand_over", hand_over)
+    monkeypatch.setattr(outbox._Marks, "write_delivered", lambda self: None)  # SIGKILL
+    with contextlib.suppress(WorkerDied):
+        services.send_due_messages(now=now)
+    assert len(mail.outbox) == 1
+    first = OutboundMessage.objects.get(key="test:1")
+    assert (first.status, first.handing_over) == (MessageStatus.SENDING, True)
+    assert outbox.recover_stalled_messages(now=now + outbox.LEASE * 2) == (1, 1)
+    assert OutboundMessage.objects.get(key="test:1").status == MessageStatus.UNCLEAR
+    assert services.send_due_messages(now=now + outbox.LEASE * 2).sent == 1
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+        first.message_id,
+        OutboundMessage.objects.get(key="test:2").message_id,
+    ]
+
+
 def test_a_dead_workers_rows_go_out_again_unless_they_were_being_handed_over():
     now = timezone.now()
     services.enqueue_messages([_msg(1), _msg(2)], now=now)
