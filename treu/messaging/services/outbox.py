@@ -223,6 +223,11 @@ def recover_stalled_messages(*, now: datetime | None = None) -> tuple[int, int]:
     """
     now = now or timezone.now()
     stalled = OutboundMessage.objects.filter(status=MessageStatus.SENDING, lease_until__lt=now)
+    # Mostly there are none. A LIMIT 1 index scan tells so cheaply even while the lease
+    # index still holds the entries of a whole campaign's rows until VACUUM (and it
+    # marks them dead for the next look); the UPDATEs' bitmap scans would visit them all.
+    if not stalled.exists():
+        return 0, 0
     with transaction.atomic():
         queued = stalled.filter(handing_over=False).update(
             status=MessageStatus.QUEUED, lease_until=None
