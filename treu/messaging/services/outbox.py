@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # a claimed batch must be sent within this
 BATCH = 25  # rows per claim: small, so a dead worker holds few
 MAX_ATTEMPTS = 6
+DUE_INDEX = "messaging_outbox_due"  # OutboundMessage.Meta: the queued rows by due time
 # The key of the anymail metadata that carries our Message-ID to the provider and back.
 TRACKING_METADATA_KEY = "treu_message_id"
 # Waits after the 1st … 5th temporary failure (a mail server that is down for a while).
@@ -202,17 +203,18 @@ def claim_due_messages(*, limit: int = BATCH, now: datetime | None = None) -> li
         return []
     table = OutboundMessage._meta.db_table
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # SQLite's planner, without statistics, prefers the status index and sorts every
+    # queued row for each claim; the due index (partial: its status is written as the
+    # literal it was built with) hands out the first rows in order.
+    due = f" INDEXED BY {DUE_INDEX}" if connection.vendor == "sqlite" else ""
     sql = (
         f"UPDATE {table} SET status = %s, lease_until = %s, handing_over = %s, "  # noqa: S608
-        f"attempts = attempts + 1 WHERE id IN (SELECT id FROM {table} "
-        f"WHERE status = %s AND not_before <= %s ORDER BY not_before, id LIMIT %s{lock}) "
-        f"RETURNING id"
+        f"attempts = attempts + 1 WHERE id IN (SELECT id FROM {table}{due} "
+        f"WHERE status = '{MessageStatus.QUEUED}' AND not_before <= %s "
+        f"ORDER BY not_before, id LIMIT %s{lock}) RETURNING id"
     )
     with _flushed_later(), connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [MessageStatus.SENDING, now + LEASE, False, MessageStatus.QUEUED, now, limit],
-        )
+        cursor.execute(sql, [MessageStatus.SENDING, now + LEASE, False, now, limit])
         return sorted(row[0] for row in cursor.fetchall())
 
 

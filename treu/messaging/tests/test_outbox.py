@@ -212,6 +212,26 @@ def test_a_worker_dying_before_the_next_mark_leaves_the_mail_before_it_unclear(m
     ]
 
 
+def test_a_claim_reads_the_due_index_instead_of_sorting_the_whole_queue():
+    """SQLite's planner, without statistics, took the status index and sorted every queued
+    row for each claim of 25 (93 ms a claim with 55,000 queued: a campaign's sending slowed
+    to a third). The claim must walk the due index in order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL picks the partial index by its statistics")
+    services.enqueue_messages([_msg(n) for n in range(30)])
+    with CaptureQueriesContext(connection) as queries:
+        outbox.claim_due_messages(limit=5)
+    claim = next(q["sql"] for q in queries if "LIMIT" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {claim}")
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "messaging_outbox_due" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
 def test_a_dead_workers_rows_go_out_again_unless_they_were_being_handed_over():
     now = timezone.now()
     services.enqueue_messages([_msg(1), _msg(2)], now=now)
