@@ -224,8 +224,21 @@ def conditional_expected_purchases(params: BgNbdParams, t, x, t_x, T) -> np.ndar
     t = np.asarray(t, dtype=float)
     z = t / (alpha + T + t)
     weight = np.exp((a - 1) * np.log1p(-z))
-    expected = _c_times_complement(a + b + x - 1, weight, a + b - 1 - r, a - 1, z) / (a - 1)
-    return expected * probability_alive(params, x, t_x, T)
+    with np.errstate(over="ignore", invalid="ignore"):  # 0 · inf: handled right below
+        complement = _c_times_complement(a + b + x - 1, weight, a + b - 1 - r, a - 1, z)
+    tame = np.isfinite(complement)
+    if not np.all(tame):
+        # A large a (a fit on few customers) with z near 1: (1 − z)^(a−1) underflows to 0
+        # while its ₂F₁ overflows. The paper's own form, whose parameters are r + x and
+        # b + x, is tame exactly there.
+        x_, z_ = np.broadcast_arrays(x, z)
+        wild = ~np.broadcast_to(tame, x_.shape)
+        xs, zs = x_[wild], z_[wild]
+        complement = np.array(np.broadcast_to(complement, x_.shape), dtype=float)
+        complement[wild] = _c_times_complement(
+            a + b + xs - 1, np.exp((r + xs) * np.log1p(-zs)), r + xs, b + xs, zs
+        )
+    return complement / (a - 1) * probability_alive(params, x, t_x, T)
 
 
 def _c_times_complement(c, weight, p1, p2, z) -> np.ndarray:
@@ -259,11 +272,13 @@ def _hyp2f1(p1, p2, c, z) -> np.ndarray:
         a_, b_, c_, z_ = p1[bad], p2[bad], c[bad], z[bad]
         term = np.ones_like(z_)
         total = np.ones_like(z_)
-        for k in range(100_000):
-            term = term * (a_ + k) * (b_ + k) / ((c_ + k) * (k + 1)) * z_
-            total = total + term
-            if np.all(np.abs(term) <= 1e-16 * np.abs(total)):
-                break
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow ends as inf
+            for k in range(100_000):
+                term = term * (a_ + k) * (b_ + k) / ((c_ + k) * (k + 1)) * z_
+                total = total + term
+                done = (np.abs(term) <= 1e-16 * np.abs(total)) | ~np.isfinite(total)
+                if np.all(done):
+                    break
         result[bad] = total
     return result
 

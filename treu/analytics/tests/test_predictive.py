@@ -76,6 +76,22 @@ def test_the_euler_form_equals_the_papers_formula_and_stays_finite_for_big_buyer
     assert bgnbd.probability_alive(CDNOW, 800, 100, 156) == pytest.approx(0, abs=1e-12)
 
 
+def test_a_large_a_with_z_near_one_gives_the_papers_value_not_nan():
+    """A fit on a handful of customers can give a of several hundred: the Euler form's
+    (1 − z)^(a−1) underflows to 0 while its ₂F₁ overflows, 0 · inf = NaN (seen as a
+    garbage CLV in cents on the demo data). The paper's own form is tame there."""
+    params = BgNbdParams(r=0.0493, alpha=0.2759, a=294.25, b=0.005122)
+    r, alpha, a, b = params.as_tuple()
+    for x, t_x, T, t in ((0, 0.0, 2.3, 52.0), (0, 0.0, 2.3, 8.7), (9, 0.4, 34.7, 52.0)):
+        z = t / (alpha + T + t)
+        tail = ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+        alive = bgnbd.probability_alive(params, x, t_x, T)
+        paper = (a + b + x - 1) / (a - 1) * (1 - tail) * alive
+        ours = bgnbd.conditional_expected_purchases(params, t, x, t_x, T)
+        assert np.isfinite(ours)
+        assert ours == pytest.approx(paper, rel=1e-9, abs=1e-15)
+
+
 def test_the_analytic_gradient_matches_finite_differences(cdnow):
     x, t_x, T, m = cdnow
     data = bgnbd._Data(x, t_x / T.max(), T / T.max(), np.ones_like(x))
@@ -225,7 +241,7 @@ positive = st.floats(min_value=0.05, max_value=20, allow_nan=False)
 @given(
     r=positive,
     alpha=positive,
-    a=st.floats(min_value=0.1, max_value=5).filter(lambda v: abs(v - 1) > 1e-3),
+    a=st.floats(min_value=0.1, max_value=500).filter(lambda v: abs(v - 1) > 1e-3),
     b=positive,
     x=st.integers(min_value=0, max_value=300),
     recency=st.floats(min_value=0, max_value=1),
@@ -236,6 +252,8 @@ positive = st.floats(min_value=0.05, max_value=20, allow_nan=False)
 @example(r=0.5, alpha=0.125, a=0.5, b=2.0, x=98, recency=0.0, T=0.5, t=3.0)
 # x = 0 and a + b = 1: ₂F₁'s third parameter is 0, a pole the prefactor cancels.
 @example(r=1.0, alpha=1.0, a=0.5, b=0.5, x=0, recency=0.0, T=1.0, t=1.0)
+# A large a from a fit on few customers: (1 − z)^(a−1) underflows in the Euler form.
+@example(r=0.05, alpha=0.28, a=294.25, b=0.05, x=0, recency=0.0, T=2.3, t=52.0)
 def test_predictions_are_probabilities_and_grow_with_the_horizon(r, alpha, a, b, x, recency, T, t):
     params = BgNbdParams(r, alpha, a, b)
     t_x = recency * T if x else 0.0
