@@ -127,6 +127,7 @@ WHITENOISE_MANIFEST_STRICT = False
 # django-anymail provider (anymail+postmark://…, whose keys land in ANYMAIL below).
 _email = email_config(env_str("EMAIL_URL"))
 _anymail_sending = _email.pop("ANYMAIL", {})
+_marketing_esp_extra = _email.pop("MESSAGING_MARKETING_ESP_EXTRA", {})
 globals().update(_email)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "treu <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -134,6 +135,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # this many sender tasks at once (each claims its own rows).
 MESSAGING_RATE_PER_MINUTE = env_int("MESSAGING_RATE_PER_MINUTE", 600)
 MESSAGING_SENDERS = env_int("MESSAGING_SENDERS", 2)
+# What a marketing mail tells a django-anymail provider besides (EMAIL_URL's broadcast= for
+# Postmark's broadcast stream).
+MESSAGING_MARKETING_ESP_EXTRA = _marketing_esp_extra
 # An order counts for the last marketing mail sent to its customer within this many days.
 MESSAGING_ATTRIBUTION_DAYS = env_int("MESSAGING_ATTRIBUTION_DAYS", 5)
 # Mail providers' tracking webhooks (/hooks/anymail/<provider>/tracking/) need HTTP basic

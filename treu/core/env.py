@@ -274,6 +274,8 @@ def _anymail_config(url: str, name: str, rest: str) -> dict:
             f"the form is {provider.example}."
         )
     allowed = {"timeout"} | ({"region"} if provider.eu_api_url or name == "amazon_ses" else set())
+    if name == "postmark":
+        allowed.add("broadcast")
     options = _url_options(url, parts.query, allowed=allowed)
     userinfo, at, host = parts.netloc.rpartition("@")
     if not at and provider.credentials:
@@ -301,7 +303,17 @@ def _anymail_config(url: str, name: str, rest: str) -> dict:
                 f"EMAIL_URL={shown!r}: region= takes only eu (the default is the US region)."
             )
         settings[f"{name.upper()}_API_URL"] = provider.eu_api_url
-    return {"EMAIL_BACKEND": provider.backend, "ANYMAIL": settings}
+    config = {"EMAIL_BACKEND": provider.backend, "ANYMAIL": settings}
+    if "broadcast" in options:
+        # Postmark sends newsletters apart from transactional mail, through a "Broadcasts"
+        # message stream; without one they go through the default transactional stream.
+        if not options["broadcast"].strip():
+            raise ImproperlyConfigured(
+                f"EMAIL_URL={shown!r}: broadcast= names the stream for marketing mails, "
+                "the ID Postmark shows under Message Streams (e.g. broadcast)."
+            )
+        config["MESSAGING_MARKETING_ESP_EXTRA"] = {"MessageStream": options["broadcast"].strip()}
+    return config
 
 
 def _amazon_ses(url, provider, secrets_, region, options, settings) -> dict:
@@ -328,7 +340,10 @@ def _amazon_ses(url, provider, secrets_, region, options, settings) -> dict:
 
 def _url_options(url: str, query: str, *, allowed: set[str]) -> dict[str, str]:
     try:
-        options = {k: v[-1] for k, v in parse_qs(query, strict_parsing=bool(query)).items()}
+        options = {
+            k: v[-1]
+            for k, v in parse_qs(query, keep_blank_values=True, strict_parsing=bool(query)).items()
+        }
     except ValueError:
         raise ImproperlyConfigured(
             f"EMAIL_URL={_redact_email(url)!r}: the part after ? must be name=value pairs."

@@ -138,6 +138,14 @@ def test_it_reads_anymail_provider_urls(url, backend, anymail):
     assert importlib.import_module(module).EmailBackend
 
 
+def test_postmark_marketing_mails_can_take_a_broadcast_stream():
+    """Postmark wants newsletters in a broadcast stream, apart from transactional mail."""
+    config = env.email_config("anymail+postmark://tok?broadcast=newsletter")
+    assert config["ANYMAIL"] == {"REQUESTS_TIMEOUT": 30, "POSTMARK_SERVER_TOKEN": "tok"}
+    assert config["MESSAGING_MARKETING_ESP_EXTRA"] == {"MessageStream": "newsletter"}
+    assert "MESSAGING_MARKETING_ESP_EXTRA" not in env.email_config("anymail+postmark://tok")
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [
@@ -146,6 +154,8 @@ def test_it_reads_anymail_provider_urls(url, backend, anymail):
         ("anymail+mailjet://only-key", "lacks the provider's api key and secret key"),
         ("anymail+postmark://tok@host", "write it as anymail+postmark://TOKEN"),
         ("anymail+postmark://tok?region=eu", "unknown option 'region'"),
+        ("anymail+postmark://tok?broadcast=", "broadcast= names the stream"),
+        ("anymail+brevo://key?broadcast=news", "unknown option 'broadcast'"),
         ("anymail+mailgun://key@d?region=us", "region= takes only eu"),
         ("anymail+brevo://a/b", "must be written %2F"),
         ("anymail+brevo://key?timeout=lang", "timeout= takes whole seconds"),

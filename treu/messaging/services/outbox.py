@@ -367,6 +367,8 @@ def _send_one(message: OutboundMessage, mail_connection, marks: _Marks, result: 
     # A django-anymail backend passes this to the provider, whose tracking webhooks send it
     # back: the row is found even where the provider reports only its own ids.
     email.metadata = {TRACKING_METADATA_KEY: message.message_id}
+    if message.purpose == MessagePurpose.MARKETING and settings.MESSAGING_MARKETING_ESP_EXTRA:
+        email.esp_extra = dict(settings.MESSAGING_MARKETING_ESP_EXTRA)  # Postmark's stream
     # On SMTP the mark is set at the last moment, once the server accepted sender and
     # recipient (`core.mail.before_data`); other backends (anymail's API providers) get it
     # right before the call.

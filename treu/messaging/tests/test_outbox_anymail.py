@@ -18,7 +18,7 @@ from anymail.signals import pre_send
 from django.core import mail
 
 from treu.messaging import services
-from treu.messaging.models import MessageStatus, OutboundMessage, Suppression
+from treu.messaging.models import MessagePurpose, MessageStatus, OutboundMessage, Suppression
 from treu.messaging.services import outbox
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +214,21 @@ def test_postmark_takes_the_mail_and_its_id_is_kept(postmark):
     sent = postmark.received[0]
     assert sent["To"] == "anna@example.de" and sent["Subject"] == "Neue Bohnen"
     assert sent["Metadata"] == {"treu_message_id": row.message_id}
+
+
+def test_postmark_marketing_goes_through_the_broadcast_stream_if_one_is_set(postmark, settings):
+    settings.MESSAGING_MARKETING_ESP_EXTRA = {"MessageStream": "newsletter"}
+    services.enqueue_messages(
+        [
+            services.NewMessage(key="news", to_email="anna@example.de", subject="Neu",
+                                text_body="Hallo"),
+            services.NewMessage(key="order", to_email="ben@example.de", subject="Bestellt",
+                                text_body="Danke", purpose=MessagePurpose.TRANSACTIONAL),
+        ]
+    )  # fmt: skip
+    assert services.send_due_messages().sent == 2
+    streams = {body["To"]: body.get("MessageStream") for body in postmark.received}
+    assert streams == {"anna@example.de": "newsletter", "ben@example.de": None}
 
 
 def test_postmark_refusing_the_request_fails_the_mail(postmark):
